@@ -1,0 +1,141 @@
+//! Where a fact comes from: a reference into the study and a verbatim quote, plus how
+//! sure the study is of it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+
+/// A pointer into the source text: which part of the study, and its own words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// Which part of the study: `preface`, `summary`, `section I` … `section VI`, or
+    /// `appendix: Surname` for a biographical sketch.
+    #[serde(rename = "ref")]
+    pub reference: SourceRef,
+    /// A short verbatim quote from that part (whitespace may be folded).
+    pub quote: String,
+}
+
+/// How the study holds a fact. `stated` is the default and is left out of output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Certainty {
+    /// The study states it as fact.
+    #[default]
+    Stated,
+    /// The defector's own account, which the study reports without vouching for it.
+    Claimed,
+    /// The study's own guess ("it is presumed").
+    Presumed,
+    /// Reported by others ("it was reported", "from other sources").
+    Reported,
+}
+
+impl Certainty {
+    pub fn is_stated(&self) -> bool {
+        *self == Certainty::Stated
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Certainty::Stated => "stated",
+            Certainty::Claimed => "claimed",
+            Certainty::Presumed => "presumed",
+            Certainty::Reported => "reported",
+        }
+    }
+}
+
+/// A validated reference to a part of the study.
+///
+/// Kept as a closed vocabulary so that a typo (`apendix: Petrov`) is an error rather
+/// than a citation nobody can follow.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SourceRef(String);
+
+const SECTIONS: [&str; 6] = ["I", "II", "III", "IV", "V", "VI"];
+const PARTS: [&str; 3] = ["preface", "summary", "conclusions"];
+
+impl SourceRef {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SourceRef {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let ok = PARTS.contains(&s.as_str())
+            || s.strip_prefix("section ")
+                .is_some_and(|n| SECTIONS.contains(&n))
+            || s.strip_prefix("appendix: ").is_some_and(|name| {
+                let mut chars = name.chars();
+                chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                    && chars.all(|c| c.is_ascii_lowercase())
+            });
+        if ok {
+            Ok(SourceRef(s))
+        } else {
+            Err(format!(
+                "invalid source reference `{s}`: expected `preface`, `summary`, `conclusions`, \
+                 `section I` … `section VI`, or `appendix: Surname`"
+            ))
+        }
+    }
+}
+
+impl From<SourceRef> for String {
+    fn from(r: SourceRef) -> String {
+        r.0
+    }
+}
+
+impl fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl JsonSchema for SourceRef {
+    fn schema_name() -> Cow<'static, str> {
+        "SourceRef".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A part of the study: preface, summary, conclusions, section I-VI, or `appendix: Surname`.",
+            "pattern": "^(preface|summary|conclusions|section (I|II|III|IV|V|VI)|appendix: [A-Z][a-z]+)$"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_study_parts() {
+        for ok in ["preface", "section II", "section VI", "appendix: Petrov"] {
+            assert!(SourceRef::try_from(ok.to_string()).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_typos() {
+        for bad in [
+            "apendix: Petrov",
+            "section VII",
+            "appendix: petrov",
+            "Section II",
+            "",
+        ] {
+            assert!(SourceRef::try_from(bad.to_string()).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Where profiles come from: files, directories, NDJSON and stdin, read lazily as a
+//! stream of documents so a large NDJSON file never sits in memory whole.
+//!
+//! N inputs in, N documents out: a path that does not exist or cannot be read still
+//! yields a document, carrying its error, in its place.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::ProfileError;
+
+/// One profile's text, or why it could not be had, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The file, `file:LINE` for a line of an NDJSON file, or `<stdin>`.
+    pub origin: String,
+    pub text: Result<String, ProfileError>,
+}
+
+/// An input named on the command line, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A single-profile JSON file.
+    Json(PathBuf),
+    /// One profile per line.
+    Ndjson(PathBuf),
+    /// Standard input: NDJSON when its first line is a whole object, else one profile.
+    Stdin,
+    /// Text given directly (the embedded cases), with its display name.
+    Text { origin: String, text: String },
+    /// A path that could not be used.
+    Broken { origin: String, message: String },
+}
+
+/// Resolves command-line paths: `-` is stdin; a directory expands to its `.json`,
+/// `.ndjson` and `.jsonl` files, recursively and sorted.
+pub fn resolve(paths: &[String]) -> Vec<Source> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        let path = Path::new(p);
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                let mut seen = BTreeSet::new();
+                walk_dir(path, &mut seen, &mut out);
+            }
+            Ok(_) => out.push(classify(path.to_path_buf())),
+            Err(e) => out.push(Source::Broken {
+                origin: p.clone(),
+                message: io_message(&e),
+            }),
+        }
+    }
+    out
+}
+
+fn classify(path: PathBuf) -> Source {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("ndjson") | Some("jsonl") => Source::Ndjson(path),
+        _ => Source::Json(path),
+    }
+}
+
+fn walk_dir(dir: &Path, seen: &mut BTreeSet<PathBuf>, out: &mut Vec<Source>) {
+    // A symlink loop would recurse for ever; canonical paths already walked are skipped.
+    let canonical = match fs::canonicalize(dir) {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(Source::Broken {
+                origin: dir.display().to_string(),
+                message: io_message(&e),
+            });
+            return;
+        }
+    };
+    if !seen.insert(canonical) {
+        return;
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            out.push(Source::Broken {
+                origin: dir.display().to_string(),
+                message: io_message(&e),
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        match fs::metadata(&path) {
+            Ok(m) if m.is_dir() => walk_dir(&path, seen, out),
+            Ok(_) => {
+                let ext = path.extension().and_then(|e| e.to_str());
+                if matches!(ext, Some("json") | Some("ndjson") | Some("jsonl")) {
+                    out.push(classify(path));
+                }
+            }
+            Err(e) => out.push(Source::Broken {
+                origin: path.display().to_string(),
+                message: io_message(&e),
+            }),
+        }
+    }
+}
+
+fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn broken(origin: String, message: String) -> Document {
+    Document {
+        text: Err(ProfileError {
+            origin: origin.clone(),
+            line: None,
+            column: None,
+            path: String::new(),
+            message,
+        }),
+        origin,
+    }
+}
+
+/// Reads the sources in order, yielding one document per profile.
+pub fn documents(sources: Vec<Source>) -> impl Iterator<Item = Document> {
+    sources.into_iter().flat_map(source_documents)
+}
+
+fn source_documents(source: Source) -> Box<dyn Iterator<Item = Document>> {
+    match source {
+        Source::Broken { origin, message } => Box::new(std::iter::once(broken(origin, message))),
+        Source::Text { origin, text } => Box::new(std::iter::once(Document {
+            origin,
+            text: Ok(text),
+        })),
+        Source::Json(path) => {
+            let origin = path.display().to_string();
+            Box::new(std::iter::once(match read_text(&path) {
+                Ok(text) => Document {
+                    origin,
+                    text: Ok(text),
+                },
+                Err(message) => broken(origin, message),
+            }))
+        }
+        Source::Ndjson(path) => {
+            let origin = path.display().to_string();
+            match fs::File::open(&path) {
+                Ok(f) => Box::new(ndjson_lines(origin, BufReader::new(f))),
+                Err(e) => Box::new(std::iter::once(broken(origin, io_message(&e)))),
+            }
+        }
+        Source::Stdin => {
+            let mut stdin = BufReader::new(io::stdin());
+            // Peek at the first line: a whole JSON value on it means NDJSON.
+            let mut first = Vec::new();
+            if let Err(e) = stdin.read_until(b'\n', &mut first) {
+                return Box::new(std::iter::once(broken("<stdin>".into(), io_message(&e))));
+            }
+            let first_line = String::from_utf8_lossy(&first);
+            let trimmed = first_line.trim();
+            let is_ndjson = trimmed.starts_with('{')
+                && serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok();
+            let rest = io::Cursor::new(first).chain(stdin);
+            if is_ndjson {
+                Box::new(ndjson_lines("<stdin>".into(), BufReader::new(rest)))
+            } else {
+                let mut bytes = Vec::new();
+                let mut rest = rest;
+                let doc = match rest.read_to_end(&mut bytes) {
+                    Ok(_) => match decode(bytes) {
+                        Ok(text) => Document {
+                            origin: "<stdin>".into(),
+                            text: Ok(text),
+                        },
+                        Err(m) => broken("<stdin>".into(), m),
+                    },
+                    Err(e) => broken("<stdin>".into(), io_message(&e)),
+                };
+                Box::new(std::iter::once(doc))
+            }
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = fs::read(path).map_err(|e| io_message(&e))?;
+    decode(bytes)
+}
+
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not valid UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// One document per non-blank line; blank lines are skipped, a bad line is its own
+/// error document named `file:LINE`.
+fn ndjson_lines<R: BufRead + 'static>(origin: String, reader: R) -> impl Iterator<Item = Document> {
+    let mut lines = reader.split(b'\n').enumerate();
+    std::iter::from_fn(move || loop {
+        let (i, line) = lines.next()?;
+        let at = format!("{origin}:{}", i + 1);
+        match line {
+            Err(e) => return Some(broken(at, io_message(&e))),
+            Ok(bytes) => match decode(bytes) {
+                Err(m) => return Some(broken(at, m)),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => {
+                    return Some(Document {
+                        origin: at,
+                        text: Ok(text),
+                    })
+                }
+            },
+        }
+    })
+}

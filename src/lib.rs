@@ -1,0 +1,20 @@
+//! casematch: scores case profiles against indicators written as Rhai scripts, and
+//! answers each with yes / no / unknown, a reason, and the evidence it rests on.
+//!
+//! The library returns data and never prints; `render` writes reports to any writer.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod citation;
+pub mod error;
+pub mod facts;
+pub mod input;
+pub mod load;
+pub mod profile;
+
+pub use error::{Error, ProfileError, RuleError};
+pub use profile::Profile;
+
+/// The JSON Schema of a profile, generated from the Rust types.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Profile)).expect("a schema is plain JSON")
+}
