@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything that can go wrong, each variant carrying the context a user needs.
 #[derive(Debug, thiserror::Error)]
@@ -29,14 +29,14 @@ impl Error {
     pub fn code(&self) -> i32 {
         match self {
             Error::Io { .. } | Error::Profile(_) | Error::Usage(_) => 2,
-            Error::Rule(_) => 3,
+            Error::Rule(_) => 1,
             Error::Output(_) => 1,
         }
     }
 }
 
 /// A profile that could not be read: where, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub struct ProfileError {
     /// The file (with `:LINE` for a line of an NDJSON file), or `<stdin>`.
     pub origin: String,
@@ -64,7 +64,7 @@ impl fmt::Display for ProfileError {
 }
 
 /// A rule that could not be loaded: which file, where, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub struct RuleError {
     /// The rule file (or `<embedded>/name.rhai` for a built-in rule).
     pub file: String,

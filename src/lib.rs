@@ -4,12 +4,23 @@
 //! The library returns data and never prints; `render` writes reports to any writer.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod app;
+pub mod cases;
 pub mod citation;
+pub mod cli;
+pub mod engine;
 pub mod error;
+pub mod evaluate;
 pub mod facts;
+pub mod finding;
 pub mod input;
 pub mod load;
 pub mod profile;
+pub mod render;
+pub mod rule;
+pub mod ruleset;
+pub mod shape;
+pub mod verdict;
 
 pub use error::{Error, ProfileError, RuleError};
 pub use profile::Profile;

@@ -242,12 +242,14 @@ pub enum Relation {
 pub enum Location {
     /// Abroad with the defector.
     WithDefector,
-    /// Outside the USSR, not with him.
+    /// Outside the USSR (not stated to be with him).
     Abroad,
     /// In the USSR.
     Ussr,
     /// Dead before the defection.
     Deceased,
+    /// Lost before the defection: seized and never heard from, missing in action.
+    Missing,
 }
 
 /// Someone outside the Soviet establishment approached before the defection.

@@ -1,0 +1,584 @@
+//! The sandboxed Rhai engine and the helpers rules call.
+//!
+//! A rule sees the profile as `profile`, a [`Node`]: reading `profile.recalls` goes through
+//! the engine, which records every fact read (with its citation) so that each answer
+//! carries its evidence without the author writing any. A key the profile schema does
+//! not have is an error, never a silent unknown.
+//!
+//! Per-evaluation state lives in a thread-local [`Trace`]: evaluation is synchronous,
+//! so each thread of a parallel run has its own.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Position as RhaiPos};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::citation::{Certainty, Citation};
+use crate::finding::Evidence;
+use crate::shape::{pattern_of, Position, Shape};
+use crate::verdict::Verdict;
+
+/// Resource limits for one rule evaluation. Every limit turns into an `error` finding
+/// for that rule alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Rhai operations per evaluation (an endless loop stops here).
+    pub max_operations: u64,
+    /// Nested function calls (unbounded recursion stops here).
+    pub max_call_levels: usize,
+    /// Nesting of expressions in the source.
+    pub max_expr_depth: usize,
+    /// Bytes in one string.
+    pub max_string_size: usize,
+    /// Elements in one array (or bytes in one blob).
+    pub max_array_size: usize,
+    /// Entries in one object map.
+    pub max_map_size: usize,
+    /// Wall-clock time per evaluation, in milliseconds: a backstop for the rare
+    /// operation that is slow without being many.
+    pub timeout_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_operations: 1_000_000,
+            max_call_levels: 48,
+            max_expr_depth: 64,
+            max_string_size: 1 << 20,
+            max_array_size: 100_000,
+            max_map_size: 10_000,
+            timeout_ms: 1_000,
+        }
+    }
+}
+
+/// A view of one position in the profile being evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pointer: String,
+}
+
+impl Node {
+    pub fn root() -> Node {
+        Node {
+            pointer: String::new(),
+        }
+    }
+
+    pub fn pointer(&self) -> &str {
+        &self.pointer
+    }
+}
+
+/// A rule's answer, as returned by `yes`, `no` and `unknown`.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub verdict: Verdict,
+    pub reason: String,
+    /// Evidence named by the rule; when `None`, everything it read is the evidence.
+    pub evidence: Option<Vec<Evidence>>,
+}
+
+/// What one evaluation read, printed and used.
+#[derive(Debug, Default)]
+pub struct Trace {
+    root: Arc<Value>,
+    /// Facts read, in the order first read.
+    pub reads: Vec<Evidence>,
+    /// What the rule printed.
+    pub output: Vec<String>,
+    /// Verdicts (and evidence) of the rules this one may consult.
+    components: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
+    /// Evidence of the components it did consult.
+    pub component_evidence: Vec<Evidence>,
+    deadline: Option<Instant>,
+}
+
+impl Trace {
+    pub fn new(
+        root: Arc<Value>,
+        components: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
+        timeout: Duration,
+    ) -> Trace {
+        Trace {
+            root,
+            components,
+            deadline: Some(Instant::now() + timeout),
+            ..Trace::default()
+        }
+    }
+
+    fn record(&mut self, pointer: &str, value: Value) {
+        if self.reads.iter().any(|e| e.path == pointer) {
+            return;
+        }
+        let (source, certainty) = citation_for(&self.root, pointer);
+        self.reads.push(Evidence {
+            path: pointer.to_string(),
+            value,
+            source,
+            certainty,
+            via: None,
+        });
+    }
+
+    fn evidence_of(&self, node: &Node) -> Evidence {
+        let mut value = self
+            .root
+            .pointer(&node.pointer)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let (source, certainty) = citation_for(&self.root, &node.pointer);
+        if let Value::Object(m) = &mut value {
+            m.remove("source");
+            m.remove("certainty");
+        }
+        Evidence {
+            path: node.pointer.clone(),
+            value,
+            source,
+            certainty,
+            via: None,
+        }
+    }
+}
+
+thread_local! {
+    static TRACE: RefCell<Option<Trace>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `trace` as the current evaluation's state, and hands the trace back.
+pub fn with_trace<R>(trace: Trace, f: impl FnOnce() -> R) -> (R, Trace) {
+    TRACE.with(|t| *t.borrow_mut() = Some(trace));
+    let r = f();
+    let trace = TRACE.with(|t| t.borrow_mut().take()).unwrap_or_default();
+    (r, trace)
+}
+
+fn with_current<R>(
+    f: impl FnOnce(&mut Trace) -> Result<R, Box<EvalAltResult>>,
+) -> Result<R, Box<EvalAltResult>> {
+    TRACE.with(|t| match t.borrow_mut().as_mut() {
+        Some(trace) => f(trace),
+        None => Err("profile facts can only be read while a rule is evaluated".into()),
+    })
+}
+
+/// The citation that covers `pointer`: that of the nearest enclosing fact.
+fn citation_for(root: &Value, pointer: &str) -> (Option<Citation>, Certainty) {
+    let mut prefix = pointer;
+    loop {
+        if let Some(Value::Object(m)) = root.pointer(prefix) {
+            let cited = m.get("source").or_else(|| m.get("none"));
+            if let Some(c) = cited.and_then(|c| serde_json::from_value::<Citation>(c.clone()).ok())
+            {
+                let certainty = m
+                    .get("certainty")
+                    .and_then(|c| serde_json::from_value(c.clone()).ok())
+                    .unwrap_or_default();
+                return (Some(c), certainty);
+            }
+        }
+        match prefix.rfind('/') {
+            Some(i) => prefix = &prefix[..i],
+            None => return (None, Certainty::Stated),
+        }
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn scalar(v: &Value) -> Dynamic {
+    match v {
+        Value::Null => Dynamic::UNIT,
+        Value::Bool(b) => Dynamic::from_bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Dynamic::from_int(i),
+            None => Dynamic::from_float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Dynamic::from(ImmutableString::from(s.as_str())),
+        Value::Array(_) | Value::Object(_) => Dynamic::UNIT,
+    }
+}
+
+fn did_you_mean<'a>(key: &str, keys: impl Iterator<Item = &'a String>) -> String {
+    let close: Vec<&String> = keys.filter(|k| similar(key, k)).collect();
+    match close.first() {
+        Some(k) => format!(" (did you mean `{k}`?)"),
+        None => String::new(),
+    }
+}
+
+/// A cheap closeness test: one is a prefix of the other, or they differ in one edit.
+fn similar(a: &str, b: &str) -> bool {
+    if a.len().min(b.len()) >= 3 && (a.starts_with(b) || b.starts_with(a)) {
+        return true;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    // Levenshtein distance of at most one.
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()] <= 1
+}
+
+/// `node.key` and `node["key"]`.
+fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+    let shape = Shape::profile();
+    let pattern = pattern_of(&node.pointer);
+    let child_pattern = format!("{pattern}/{key}");
+    match shape.position(&pattern) {
+        Position::Object(keys) if !keys.contains(key) => {
+            let at = if node.pointer.is_empty() {
+                "a profile".to_string()
+            } else {
+                format!("`{}`", node.pointer)
+            };
+            return Err(format!(
+                "`{key}` is not a field of {at}{}; fields there: {}",
+                did_you_mean(key, keys.iter()),
+                keys.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+            .into());
+        }
+        _ => {}
+    }
+    let pointer = format!("{}/{}", node.pointer, escape(key));
+    with_current(|t| {
+        let found = t.root.pointer(&pointer).cloned();
+        Ok(match found {
+            None | Some(Value::Null) => {
+                t.record(&pointer, Value::Null);
+                Dynamic::UNIT
+            }
+            Some(Value::Object(m)) if shape.is_facts(&child_pattern) && m.contains_key("none") => {
+                t.record(&pointer, Value::Array(Vec::new()));
+                Dynamic::from_array(Array::new())
+            }
+            Some(Value::Object(_)) => Dynamic::from(Node { pointer }),
+            Some(Value::Array(items)) => {
+                let mut out = Array::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let p = format!("{pointer}/{i}");
+                    if item.is_object() || item.is_array() {
+                        out.push(Dynamic::from(Node { pointer: p }));
+                    } else {
+                        t.record(&p, item.clone());
+                        out.push(scalar(item));
+                    }
+                }
+                Dynamic::from_array(out)
+            }
+            Some(v) => {
+                let d = scalar(&v);
+                t.record(&pointer, v);
+                d
+            }
+        })
+    })
+}
+
+fn node_json(node: &Node) -> String {
+    TRACE.with(|t| {
+        t.borrow()
+            .as_ref()
+            .and_then(|t| t.root.pointer(&node.pointer).cloned())
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "()".to_string())
+    })
+}
+
+fn answer(
+    verdict: Verdict,
+    reason: ImmutableString,
+    evidence: Option<Dynamic>,
+) -> Result<Answer, Box<EvalAltResult>> {
+    let evidence = match evidence {
+        None => None,
+        Some(d) => Some(with_current(|t| {
+            let items: Vec<Dynamic> = if d.is_array() {
+                d.into_array().unwrap_or_default()
+            } else {
+                vec![d]
+            };
+            let mut out = Vec::new();
+            for item in items {
+                if item.is_unit() {
+                    continue;
+                }
+                match item.try_cast::<Node>() {
+                    Some(node) => out.push(t.evidence_of(&node)),
+                    None => {
+                        return Err("evidence must be facts read from `profile` \
+                                    (an object or a list of objects)"
+                            .into())
+                    }
+                }
+            }
+            Ok(out)
+        })?),
+    };
+    Ok(Answer {
+        verdict,
+        reason: reason.to_string(),
+        evidence,
+    })
+}
+
+fn truth(v: &str) -> Result<Verdict, Box<EvalAltResult>> {
+    match v.parse::<Verdict>() {
+        Ok(Verdict::Error) | Err(_) => Err(format!(
+            "`{v}` is not a truth value: expected \"yes\", \"no\" or \"unknown\""
+        )
+        .into()),
+        Ok(v) => Ok(v),
+    }
+}
+
+fn fold(items: Array, start: Verdict, op: fn(Verdict, Verdict) -> Verdict) -> RhaiResult {
+    let mut acc = start;
+    for item in items {
+        let s = item
+            .into_immutable_string()
+            .map_err(|t| format!("expected a verdict string, got {t}"))?;
+        acc = op(acc, truth(&s)?);
+    }
+    Ok(acc.as_str().into())
+}
+
+type RhaiResult = Result<ImmutableString, Box<EvalAltResult>>;
+
+fn consult(id: &str) -> RhaiResult {
+    with_current(|t| match t.components.get(id) {
+        None => Err(format!(
+            "rule `{id}` is not among this rule's `uses`: list it there to consult it"
+        )
+        .into()),
+        Some(Err(message)) => Err(format!("component rule `{id}` failed: {message}").into()),
+        Some(Ok((verdict, evidence))) => {
+            for e in evidence {
+                if !t.component_evidence.iter().any(|x| x.path == e.path) {
+                    let mut e = e.clone();
+                    e.via.get_or_insert_with(|| id.to_string());
+                    t.component_evidence.push(e);
+                }
+            }
+            Ok(verdict.as_str().into())
+        }
+    })
+}
+
+/// Builds the sandboxed engine with the helpers rules may call.
+pub fn build(limits: &Limits) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(limits.max_operations)
+        .set_max_call_levels(limits.max_call_levels)
+        .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
+        .set_max_string_size(limits.max_string_size)
+        .set_max_array_size(limits.max_array_size)
+        .set_max_map_size(limits.max_map_size)
+        .set_max_variables(1_000)
+        .set_max_functions(512)
+        .set_max_modules(0)
+        .set_optimization_level(rhai::OptimizationLevel::Simple);
+    // Rules are data from outside: no code from strings, no modules.
+    engine.disable_symbol("eval");
+    engine.disable_symbol("import");
+    engine.disable_symbol("export");
+
+    let check_every = 1 << 12;
+    engine.on_progress(move |ops| {
+        if ops % check_every != 0 {
+            return None;
+        }
+        let late = TRACE.with(|t| {
+            t.borrow()
+                .as_ref()
+                .and_then(|t| t.deadline)
+                .is_some_and(|d| Instant::now() > d)
+        });
+        late.then(|| Dynamic::from("time limit"))
+    });
+    engine.on_print(|s| {
+        TRACE.with(|t| {
+            if let Some(t) = t.borrow_mut().as_mut() {
+                t.output.push(s.to_string());
+            }
+        })
+    });
+    engine.on_debug(|s, _, pos| {
+        TRACE.with(|t| {
+            if let Some(t) = t.borrow_mut().as_mut() {
+                let at = pos
+                    .line()
+                    .map(|l| format!("line {l}: "))
+                    .unwrap_or_default();
+                t.output.push(format!("{at}{s}"));
+            }
+        })
+    });
+
+    engine
+        .register_type_with_name::<Node>("Fact")
+        .register_indexer_get(node_get)
+        .register_fn("to_string", |n: &mut Node| node_json(n))
+        .register_fn("to_debug", |n: &mut Node| node_json(n))
+        .register_type_with_name::<Answer>("Answer");
+
+    engine
+        .register_fn("yes", |r: ImmutableString| answer(Verdict::Yes, r, None))
+        .register_fn("yes", |r: ImmutableString, e: Dynamic| {
+            answer(Verdict::Yes, r, Some(e))
+        })
+        .register_fn("no", |r: ImmutableString| answer(Verdict::No, r, None))
+        .register_fn("no", |r: ImmutableString, e: Dynamic| {
+            answer(Verdict::No, r, Some(e))
+        })
+        .register_fn("unknown", |r: ImmutableString| {
+            answer(Verdict::Unknown, r, None)
+        })
+        .register_fn("unknown", |r: ImmutableString, e: Dynamic| {
+            answer(Verdict::Unknown, r, Some(e))
+        });
+
+    engine
+        .register_fn("rule", |id: &str| consult(id))
+        .register_fn("kleene_and", |items: Array| {
+            fold(items, Verdict::Yes, Verdict::and)
+        })
+        .register_fn("kleene_or", |items: Array| {
+            fold(items, Verdict::No, Verdict::or)
+        })
+        .register_fn("kleene_not", |v: &str| -> RhaiResult {
+            Ok((!truth(v)?).as_str().into())
+        })
+        .register_fn("certainty", |n: &mut Node| -> RhaiResult {
+            with_current(|t| {
+                Ok(t.root
+                    .pointer(&format!("{}/certainty", n.pointer))
+                    .and_then(Value::as_str)
+                    .unwrap_or("stated")
+                    .into())
+            })
+        })
+        .register_fn("join", |items: Array, sep: &str| -> String {
+            items
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(sep)
+        })
+        .register_fn("is_unknown", |d: Dynamic| d.is_unit())
+        .register_fn("known", |d: Dynamic| !d.is_unit());
+
+    // `sleep` is not in Rhai's standard library; defining it here turns a call into a
+    // clear message rather than "function not found".
+    engine
+        .register_fn("sleep", |_: rhai::INT| -> Result<(), Box<EvalAltResult>> {
+            Err("`sleep` is not allowed in rules".into())
+        })
+        .register_fn(
+            "sleep",
+            |_: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
+                Err("`sleep` is not allowed in rules".into())
+            },
+        );
+    engine
+}
+
+/// The helpers the engine registers for rules, as documented in `docs/rules.md`.
+pub const HELPERS: &[&str] = &[
+    "yes",
+    "no",
+    "unknown",
+    "rule",
+    "kleene_and",
+    "kleene_or",
+    "kleene_not",
+    "certainty",
+    "join",
+    "is_unknown",
+    "known",
+];
+
+/// A runtime error as a message with its line, in words a rule author can act on.
+pub fn describe_error(err: &EvalAltResult, limits: &Limits) -> (String, Option<usize>) {
+    use EvalAltResult as E;
+    let line = line_of(err.position());
+    let message = match err {
+        E::ErrorTooManyOperations(_) => format!(
+            "exceeded the limit of {} operations (an endless loop?)",
+            limits.max_operations
+        ),
+        E::ErrorStackOverflow(_) => format!(
+            "exceeded the limit of {} nested calls (unbounded recursion?)",
+            limits.max_call_levels
+        ),
+        E::ErrorTerminated(_, _) => {
+            format!("ran longer than the {} ms time limit", limits.timeout_ms)
+        }
+        E::ErrorDataTooLarge(what, _) => format!("{what} grew beyond its limit"),
+        E::ErrorInFunctionCall(name, _, inner, pos) => {
+            let (m, l) = describe_error(inner, limits);
+            return (format!("in `{name}`: {m}"), l.or(line_of(*pos)));
+        }
+        E::ErrorRuntime(d, _) => d.to_string(),
+        other => {
+            let s = other.to_string();
+            match s.rfind(" (line ") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    };
+    (message, line)
+}
+
+fn line_of(pos: RhaiPos) -> Option<usize> {
+    pos.line()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_are_suggested() {
+        assert!(similar("recal", "recalls"));
+        assert!(similar("famly", "family"));
+        assert!(!similar("zzz", "family"));
+    }
+
+    #[test]
+    fn citations_come_from_the_nearest_fact() {
+        let root: Value = serde_json::json!({
+            "recalls": [{"status": "in_force", "certainty": "claimed",
+                         "source": {"ref": "section II", "quote": "q"}}],
+            "troubles": {"none": {"ref": "section III", "quote": "n"}}
+        });
+        let (c, cert) = citation_for(&root, "/recalls/0/status");
+        assert_eq!(c.unwrap().quote, "q");
+        assert_eq!(cert, Certainty::Claimed);
+        let (c, _) = citation_for(&root, "/troubles");
+        assert_eq!(c.unwrap().quote, "n");
+        assert_eq!(citation_for(&root, "/family").0, None);
+    }
+}

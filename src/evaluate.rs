@@ -1,0 +1,210 @@
+//! Profiles × rules → findings. One [`Scorer`] holds the engine and the compiled rules
+//! and is shared by every thread; each profile is parsed once and read by every rule.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rhai::{CallFnOptions, Dynamic, Engine, Scope};
+
+use crate::engine::{self, describe_error, with_trace, Answer, Limits, Node, Trace};
+use crate::error::Error;
+use crate::finding::{Evidence, Failed, Finding, Report, Score, Scored};
+use crate::input::Document;
+use crate::load::{self, Loaded};
+use crate::ruleset::{Entry, RuleSet};
+use crate::verdict::Verdict;
+
+/// The engine and rules, ready to score.
+pub struct Scorer {
+    engine: Engine,
+    limits: Limits,
+    rules: RuleSet,
+}
+
+/// One rule's evaluation in full: the finding, plus everything read along the way.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub finding: Finding,
+    /// Every fact read, including those not named as evidence.
+    pub reads: Vec<Evidence>,
+}
+
+impl Scorer {
+    /// The embedded rules, or those in `dir`.
+    pub fn new(dir: Option<&Path>, limits: Limits) -> Result<Scorer, Error> {
+        let engine = engine::build(&limits);
+        let rules = match dir {
+            Some(d) => RuleSet::from_dir(&engine, &limits, d)?,
+            None => RuleSet::embedded(&engine, &limits),
+        };
+        Ok(Scorer {
+            engine,
+            limits,
+            rules,
+        })
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Keeps only the rules `keep` accepts (and the rules they consult).
+    pub fn select(mut self, keep: &dyn Fn(&Entry) -> bool) -> Scorer {
+        self.rules = self.rules.select(keep);
+        self
+    }
+
+    /// Scores one document; a document that cannot be read becomes a failed report.
+    pub fn score_document(&self, doc: Document) -> Report {
+        let loaded = doc.text.and_then(|text| load::parse(&text, &doc.origin));
+        match loaded {
+            Ok(loaded) => Report::Scored(self.score(&loaded, &doc.origin)),
+            Err(error) => Report::Failed(Failed {
+                source: doc.origin,
+                error,
+            }),
+        }
+    }
+
+    /// Scores a loaded profile.
+    pub fn score(&self, loaded: &Loaded, source: &str) -> Scored {
+        let findings: Vec<Finding> = self
+            .evaluate_all(loaded)
+            .into_iter()
+            .map(|e| e.finding)
+            .collect();
+        Scored {
+            id: loaded.profile.id.clone(),
+            name: loaded.profile.name.clone(),
+            source: source.to_string(),
+            score: Score::of(&findings),
+            findings,
+        }
+    }
+
+    /// Every rule on one profile, in rule id order, with full traces.
+    pub fn evaluate_all(&self, loaded: &Loaded) -> Vec<Explained> {
+        let mut results: Vec<Option<Explained>> = vec![None; self.rules.entries.len()];
+        let mut verdicts: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>> =
+            BTreeMap::new();
+        for &i in &self.rules.order {
+            let entry = &self.rules.entries[i];
+            let explained = self.evaluate_entry(entry, loaded, &verdicts);
+            let f = &explained.finding;
+            let outcome = if f.verdict == Verdict::Error {
+                Err(f.reason.clone())
+            } else {
+                Ok((f.verdict, f.evidence.clone()))
+            };
+            verdicts.insert(entry.id().to_string(), outcome);
+            results[i] = Some(explained);
+        }
+        results.into_iter().flatten().collect()
+    }
+
+    fn evaluate_entry(
+        &self,
+        entry: &Entry,
+        loaded: &Loaded,
+        verdicts: &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
+    ) -> Explained {
+        let rule = match entry {
+            Entry::Broken {
+                id,
+                title,
+                weight,
+                error,
+            } => {
+                return Explained {
+                    finding: Finding {
+                        rule: id.clone(),
+                        title: title.clone(),
+                        verdict: Verdict::Error,
+                        weight: *weight,
+                        reason: format!("the rule could not be loaded: {error}"),
+                        evidence: Vec::new(),
+                        output: Vec::new(),
+                    },
+                    reads: Vec::new(),
+                }
+            }
+            Entry::Ready(r) => r,
+        };
+        let components = rule
+            .meta
+            .uses
+            .iter()
+            .filter_map(|u| verdicts.get(u).map(|v| (u.clone(), v.clone())))
+            .collect();
+        let trace = Trace::new(
+            loaded.value.clone(),
+            components,
+            Duration::from_millis(self.limits.timeout_ms),
+        );
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let (result, trace) = with_trace(trace, || {
+            self.engine.call_fn_with_options::<Dynamic>(
+                options,
+                &mut Scope::new(),
+                &rule.ast,
+                "evaluate",
+                (Dynamic::from(Node::root()),),
+            )
+        });
+        let meta = &rule.meta;
+        let (verdict, reason, evidence) = match result {
+            Ok(d) if d.is::<Answer>() => {
+                let a: Answer = d.cast();
+                let evidence = match a.evidence {
+                    Some(e) => e,
+                    None => {
+                        let mut all = trace.reads.clone();
+                        all.extend(trace.component_evidence.iter().cloned());
+                        all
+                    }
+                };
+                (a.verdict, a.reason, evidence)
+            }
+            Ok(d) => (
+                Verdict::Error,
+                format!(
+                    "{}: `evaluate` returned {}, expected the result of yes(...), no(...) \
+                     or unknown(...)",
+                    rule.file,
+                    if d.is_unit() {
+                        "nothing".to_string()
+                    } else {
+                        format!("a value of type `{}`", d.type_name())
+                    }
+                ),
+                trace.reads.clone(),
+            ),
+            Err(e) => {
+                let (message, line) = describe_error(&e, &self.limits);
+                let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+                (
+                    Verdict::Error,
+                    format!("{}{at}: {message}", rule.file),
+                    trace.reads.clone(),
+                )
+            }
+        };
+        Explained {
+            finding: Finding {
+                rule: meta.id.clone(),
+                title: meta.title.clone(),
+                verdict,
+                weight: meta.weight,
+                reason,
+                evidence,
+                output: trace.output.clone(),
+            },
+            reads: trace.reads,
+        }
+    }
+}

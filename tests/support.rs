@@ -1,0 +1,59 @@
+//! Shared helpers for the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use casematch::engine::Limits;
+use casematch::evaluate::Scorer;
+use casematch::finding::{Finding, Report, Scored};
+use casematch::input::{documents, resolve};
+use casematch::verdict::Verdict;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn case_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The shipped rules, loaded from the repository's `rules/` folder.
+pub fn shipped() -> Scorer {
+    Scorer::new(Some(&root().join("rules")), Limits::default()).unwrap()
+}
+
+/// Scores every path with `scorer`.
+pub fn score_paths(scorer: &Scorer, paths: &[&Path]) -> Vec<Report> {
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    documents(resolve(&paths))
+        .map(|d| scorer.score_document(d))
+        .collect()
+}
+
+/// The 20 historical cases, scored with the shipped rules.
+pub fn history() -> Vec<Scored> {
+    let scorer = shipped();
+    case_files()
+        .iter()
+        .map(|p| match score_paths(&scorer, &[p]).remove(0) {
+            Report::Scored(s) => s,
+            Report::Failed(f) => panic!("{} failed: {}", f.source, f.error),
+        })
+        .collect()
+}
+
+pub fn finding<'a>(s: &'a Scored, rule: &str) -> &'a Finding {
+    s.findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .unwrap_or_else(|| panic!("no finding for `{rule}` on {}", s.id))
+}
+
+pub fn verdict(s: &Scored, rule: &str) -> Verdict {
+    finding(s, rule).verdict
+}
