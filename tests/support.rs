@@ -22,9 +22,10 @@ pub fn case_files() -> Vec<PathBuf> {
     files
 }
 
-/// The shipped rules, loaded from the repository's `rules/` folder.
-pub fn shipped() -> Scorer {
-    Scorer::new(Some(&root().join("rules")), Limits::default()).unwrap()
+/// The shipped rules, loaded once from the repository's `rules/` folder.
+pub fn shipped() -> &'static Scorer {
+    static SCORER: std::sync::OnceLock<Scorer> = std::sync::OnceLock::new();
+    SCORER.get_or_init(|| Scorer::new(Some(&root().join("rules")), Limits::default()).unwrap())
 }
 
 /// Scores every path with `scorer`.
@@ -40,7 +41,7 @@ pub fn history() -> Vec<Scored> {
     let scorer = shipped();
     case_files()
         .iter()
-        .map(|p| match score_paths(&scorer, &[p]).remove(0) {
+        .map(|p| match score_paths(scorer, &[p]).remove(0) {
             Report::Scored(s) => s,
             Report::Failed(f) => panic!("{} failed: {}", f.source, f.error),
         })
