@@ -76,7 +76,8 @@ fn pointer(path: &serde_path_to_error::Path) -> String {
                 out.push('/');
                 out.push_str(&key.replace('~', "~0").replace('/', "~1"));
             }
-            Segment::Unknown => out.push_str("/?"),
+            // Where the parser lost track (at end of input) there is no key to name.
+            Segment::Unknown => {}
         }
     }
     out
