@@ -10,7 +10,7 @@ use crate::cli::{Cli, CliCommand, ScoreArgs};
 use crate::error::Error;
 use crate::evaluate::Scorer;
 use crate::finding::Report;
-use crate::input::{self, Source};
+use crate::input;
 use crate::render;
 use crate::verdict::Verdict;
 
@@ -125,13 +125,4 @@ fn schema() -> Result<u8, Error> {
     let mut out = io::stdout().lock();
     writeln!(out, "{text}").map_err(Error::Output)?;
     Ok(exit::OK)
-}
-
-/// Sources named on the command line, or the embedded cases when none are.
-pub fn sources_or_embedded(paths: &[String]) -> Vec<Source> {
-    if paths.is_empty() {
-        crate::cases::sources()
-    } else {
-        input::resolve(paths)
-    }
 }

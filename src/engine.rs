@@ -8,7 +8,8 @@
 //! Per-evaluation state lives in a thread-local [`Trace`]: evaluation is synchronous,
 //! so each thread of a parallel run has its own.
 
-use std::cell::RefCell;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +39,11 @@ pub struct Limits {
     pub max_array_size: usize,
     /// Entries in one object map.
     pub max_map_size: usize,
+    /// Bytes of memory one evaluation may hold at once. Rhai checks a map's size only
+    /// when the whole map is passed around, not when `m[key] = value` adds a key, so the
+    /// limits above alone do not bound memory: this does.
+    #[serde(default = "default_max_memory")]
+    pub max_memory: usize,
     /// Wall-clock time per evaluation, in milliseconds: a backstop for the rare
     /// operation that is slow without being many.
     pub timeout_ms: u64,
@@ -52,10 +58,74 @@ impl Default for Limits {
             max_string_size: 1 << 20,
             max_array_size: 100_000,
             max_map_size: 10_000,
+            max_memory: default_max_memory(),
             timeout_ms: 1_000,
         }
     }
 }
+
+fn default_max_memory() -> usize {
+    256 << 20
+}
+
+/// The global allocator, counting the bytes each thread holds so that one evaluation's
+/// memory can be bounded (see [`Limits::max_memory`]).
+struct Metered;
+
+thread_local! {
+    /// Bytes this thread has allocated less those it has freed (memory allocated on one
+    /// thread and freed on another makes this drift, which only differences ever see).
+    static HELD: Cell<isize> = const { Cell::new(0) };
+    /// `HELD` when the current Rhai run began.
+    static HELD_AT_START: Cell<isize> = const { Cell::new(0) };
+}
+
+fn held() -> isize {
+    HELD.try_with(Cell::get).unwrap_or(0)
+}
+
+fn count(bytes: isize) {
+    let _ = HELD.try_with(|h| h.set(h.get().wrapping_add(bytes)));
+}
+
+// SAFETY: every call is passed on to `System` unchanged; the counting beside it touches
+// only a const-initialised thread-local `Cell` with no destructor, which never allocates.
+unsafe impl GlobalAlloc for Metered {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            count(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        count(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            count(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Metered = Metered;
+
+/// The token `on_progress` stops a run with when it holds too much memory.
+const MEMORY_LIMIT: &str = "memory limit";
 
 /// A view of one position in the profile being evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,7 +475,17 @@ pub fn build(limits: &Limits) -> Engine {
     engine.disable_symbol("export");
 
     let check_every = 1 << 12;
+    let max_memory = isize::try_from(limits.max_memory).unwrap_or(isize::MAX);
     engine.on_progress(move |ops| {
+        // Every operation counts from 1 in each run (a rule's top level, or one call of
+        // `evaluate`), so the first marks where this run's memory starts.
+        if ops == 1 {
+            let _ = HELD_AT_START.try_with(|s| s.set(held()));
+        }
+        let start = HELD_AT_START.try_with(Cell::get).unwrap_or(0);
+        if held().wrapping_sub(start) > max_memory {
+            return Some(Dynamic::from(MEMORY_LIMIT));
+        }
         if ops % check_every != 0 {
             return None;
         }
@@ -532,10 +612,41 @@ pub fn describe_error(err: &EvalAltResult, limits: &Limits) -> (String, Option<u
             "exceeded the limit of {} nested calls (unbounded recursion?)",
             limits.max_call_levels
         ),
+        E::ErrorTerminated(token, _)
+            if token.clone().into_immutable_string().ok().as_deref() == Some(MEMORY_LIMIT) =>
+        {
+            format!(
+                "held more than the limit of {} bytes of memory",
+                limits.max_memory
+            )
+        }
         E::ErrorTerminated(_, _) => {
             format!("ran longer than the {} ms time limit", limits.timeout_ms)
         }
-        E::ErrorDataTooLarge(what, _) => format!("{what} grew beyond its limit"),
+        // Rhai names only the kind of value; say which limit it was.
+        E::ErrorDataTooLarge(what, _) => match what.as_str() {
+            "Length of string" => format!(
+                "a string grew beyond the limit of {} bytes",
+                limits.max_string_size
+            ),
+            "Size of array/BLOB" => format!(
+                "an array or blob grew beyond the limit of {} elements",
+                limits.max_array_size
+            ),
+            "Size of object map" => format!(
+                "an object map grew beyond the limit of {} entries",
+                limits.max_map_size
+            ),
+            other => format!("{other} grew beyond its limit"),
+        },
+        // `x.prop` where `x` is `()`: say so in the rule author's terms.
+        E::ErrorDotExpr(s, _) if s.ends_with("for type '()'") => {
+            let prop = s.split('\'').nth(1).unwrap_or("?");
+            format!(
+                "cannot read `.{prop}` of nothing (`()`): the value before `.{prop}` is \
+                 unknown or absent; test it with `known(...)` or `== ()` first"
+            )
+        }
         E::ErrorInFunctionCall(name, _, inner, pos) => {
             let (m, l) = describe_error(inner, limits);
             return (format!("in `{name}`: {m}"), l.or(line_of(*pos)));

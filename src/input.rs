@@ -52,7 +52,7 @@ pub fn resolve(paths: &[String]) -> Vec<Source> {
             Ok(_) => out.push(classify(path.to_path_buf())),
             Err(e) => out.push(Source::Broken {
                 origin: p.clone(),
-                message: io_message(&e),
+                message: unusable(path, &e),
             }),
         }
     }
@@ -94,19 +94,37 @@ fn walk_dir(dir: &Path, seen: &mut BTreeSet<PathBuf>, out: &mut Vec<Source>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
+        let ext = path.extension().and_then(|e| e.to_str());
+        let wanted = matches!(ext, Some("json") | Some("ndjson") | Some("jsonl"));
         match fs::metadata(&path) {
             Ok(m) if m.is_dir() => walk_dir(&path, seen, out),
-            Ok(_) => {
-                let ext = path.extension().and_then(|e| e.to_str());
-                if matches!(ext, Some("json") | Some("ndjson") | Some("jsonl")) {
-                    out.push(classify(path));
-                }
-            }
-            Err(e) => out.push(Source::Broken {
+            Ok(m) if wanted && !m.is_file() => out.push(Source::Broken {
+                // Reading a FIFO with no writer would block for ever; a file found in a
+                // directory walk must be a regular file. (A FIFO named on the command
+                // line, as in `<(cmd)`, is read: that is what was asked for.)
                 origin: path.display().to_string(),
-                message: io_message(&e),
+                message: "not a regular file (a FIFO, socket or device): skipped".to_string(),
             }),
+            Ok(_) if wanted => out.push(classify(path)),
+            Ok(_) => {}
+            // Only files we would have read are worth an error.
+            Err(e) if wanted => out.push(Source::Broken {
+                origin: path.display().to_string(),
+                message: unusable(&path, &e),
+            }),
+            Err(_) => {}
         }
+    }
+}
+
+/// Why `path`, whose metadata could not be read, cannot be used.
+fn unusable(path: &Path, e: &io::Error) -> String {
+    let dangling = e.kind() == io::ErrorKind::NotFound
+        && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if dangling {
+        "a broken symbolic link (its target does not exist)".to_string()
+    } else {
+        io_message(e)
     }
 }
 
@@ -178,7 +196,7 @@ fn source_documents(source: Source) -> Box<dyn Iterator<Item = Document>> {
                 let mut bytes = Vec::new();
                 let mut rest = rest;
                 let doc = match rest.read_to_end(&mut bytes) {
-                    Ok(_) => match decode(bytes) {
+                    Ok(_) => match decode(bytes, true) {
                         Ok(text) => Document {
                             origin: "<stdin>".into(),
                             text: Ok(text),
@@ -195,15 +213,23 @@ fn source_documents(source: Source) -> Box<dyn Iterator<Item = Document>> {
 
 fn read_text(path: &Path) -> Result<String, String> {
     let bytes = fs::read(path).map_err(|e| io_message(&e))?;
-    decode(bytes)
+    decode(bytes, true)
 }
 
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
+/// The text of `bytes`, or where its first byte that is not UTF-8 sits: line and column
+/// for a whole document, column alone for a line of NDJSON (whose origin names the line).
+fn decode(bytes: Vec<u8>, whole: bool) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not valid UTF-8 (first bad byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
+        let at = e.utf8_error().valid_up_to();
+        let good = &e.as_bytes()[..at];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = at - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        let byte = e.as_bytes()[at];
+        if whole {
+            format!("not valid UTF-8: byte 0x{byte:02X} at line {line}, column {column} (byte offset {at})")
+        } else {
+            format!("not valid UTF-8: byte 0x{byte:02X} at column {column}")
+        }
     })
 }
 
@@ -216,7 +242,7 @@ fn ndjson_lines<R: BufRead + 'static>(origin: String, reader: R) -> impl Iterato
         let at = format!("{origin}:{}", i + 1);
         match line {
             Err(e) => return Some(broken(at, io_message(&e))),
-            Ok(bytes) => match decode(bytes) {
+            Ok(bytes) => match decode(bytes, false) {
                 Err(m) => return Some(broken(at, m)),
                 Ok(text) if text.trim().is_empty() => continue,
                 Ok(text) => {

@@ -60,7 +60,14 @@ pub fn compile(
     };
     let ast = engine.compile(text).map_err(|e| {
         let pos = e.position();
-        let message = e.err_type().to_string();
+        let message = match e.err_type() {
+            // Rhai's "Expression exceeds maximum complexity" does not say which limit.
+            rhai::ParseErrorType::ExprTooDeep => format!(
+                "expressions or blocks nested deeper than the limit of {} levels",
+                limits.max_expr_depth
+            ),
+            other => other.to_string(),
+        };
         err(
             pos.line(),
             pos.position(),

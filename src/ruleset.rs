@@ -99,15 +99,23 @@ impl RuleSet {
             .map(|(file, stem, bytes)| {
                 let loaded = match String::from_utf8(bytes) {
                     Ok(text) => compile(engine, limits, &file, &stem, &text),
-                    Err(e) => Err(RuleError {
-                        file: file.clone(),
-                        line: None,
-                        column: None,
-                        message: format!(
-                            "not valid UTF-8 (first bad byte at offset {})",
-                            e.utf8_error().valid_up_to()
-                        ),
-                    }),
+                    Err(e) => {
+                        // Point at the bad byte: its line and column, like a syntax error.
+                        let at = e.utf8_error().valid_up_to();
+                        let good = &e.as_bytes()[..at];
+                        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+                        let column =
+                            at - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+                        Err(RuleError {
+                            file: file.clone(),
+                            line: Some(line),
+                            column: Some(column),
+                            message: format!(
+                                "not valid UTF-8: byte 0x{:02X} at byte offset {at}",
+                                e.as_bytes()[at]
+                            ),
+                        })
+                    }
                 };
                 match loaded {
                     Ok(rule) => Entry::Ready(rule),

@@ -52,7 +52,6 @@ impl Verdict {
             (No, No) => No,
         }
     }
-
 }
 
 /// Kleene negation: unknown stays unknown.

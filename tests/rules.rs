@@ -188,3 +188,14 @@ fn evidence_names_paths_that_exist_in_the_profile() {
         }
     }
 }
+
+#[test]
+fn every_registered_helper_is_documented() {
+    let doc = std::fs::read_to_string(crate::support::root().join("docs/rules.md")).unwrap();
+    for helper in casematch::engine::HELPERS {
+        assert!(
+            doc.contains(&format!("### `{helper}(")),
+            "docs/rules.md has no `### `{helper}(...)`` section"
+        );
+    }
+}
