@@ -6,7 +6,8 @@ pub mod table;
 
 use std::io::{self, Write};
 
-use crate::cli::Format;
+use crate::cli::ScoreFormat;
+use crate::error::Error;
 use crate::finding::Report;
 
 /// A format that writes a stream of reports.
@@ -21,9 +22,17 @@ pub trait Render {
 }
 
 /// The renderer for `format`.
-pub fn renderer(format: Format) -> Box<dyn Render> {
-    match format {
-        Format::Table => Box::new(table::Table::default()),
-        Format::Json => Box::new(json::Json::default()),
-    }
+pub fn renderer(format: ScoreFormat) -> Result<Box<dyn Render>, Error> {
+    Ok(match format {
+        ScoreFormat::Table => Box::new(table::Table::default()),
+        ScoreFormat::Json => Box::new(json::Json::default()),
+        other => {
+            return Err(Error::Usage(format!(
+                "`--format {}` is not available in this build yet",
+                clap::ValueEnum::to_possible_value(&other)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            )))
+        }
+    })
 }
