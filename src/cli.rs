@@ -81,9 +81,6 @@ pub struct ScoreArgs {
     /// Write the report to FILE (atomically: a temporary file, then rename).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Also show every fact each rule read and what it printed.
-    #[arg(long)]
-    pub explain: bool,
     /// Score again whenever a rule or profile changes.
     #[arg(long)]
     pub watch: bool,

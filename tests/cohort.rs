@@ -1,0 +1,1 @@
+//! Tests for this feature arrive with it.
