@@ -10,7 +10,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::citation::{Certainty, Citation};
 use crate::finding::Evidence;
-use crate::shape::{pattern_of, Position, Shape};
+use crate::shape::{Position, Shape};
 use crate::verdict::Verdict;
 
 /// Resource limits for one rule evaluation. Every limit turns into an `error` finding
@@ -131,12 +131,16 @@ const MEMORY_LIMIT: &str = "memory limit";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     pointer: String,
+    /// `pointer` with array indices as `*` (`/recalls/*/status`): its place in the
+    /// schema. Shared: every item of a list has the same one.
+    pattern: Arc<str>,
 }
 
 impl Node {
     pub fn root() -> Node {
         Node {
             pointer: String::new(),
+            pattern: Arc::from(""),
         }
     }
 
@@ -198,9 +202,7 @@ impl Trace {
     }
 
     fn evidence_of(&self, node: &Node) -> Evidence {
-        let mut value = self
-            .root
-            .pointer(&node.pointer)
+        let mut value = resolve(&self.root, &node.pointer)
             .cloned()
             .unwrap_or(Value::Null);
         let (source, certainty) = citation_for(&self.root, &node.pointer);
@@ -239,17 +241,50 @@ fn with_current<R>(
     })
 }
 
+/// The value at JSON pointer `pointer` (RFC 6901) in `root`. Like `Value::pointer`, but
+/// without allocating for the common token that has nothing escaped: every fact a rule
+/// reads comes through here.
+fn resolve<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut at = root;
+    for token in rest.split('/') {
+        let unescaped;
+        let token = if token.contains('~') {
+            unescaped = token.replace("~1", "/").replace("~0", "~");
+            unescaped.as_str()
+        } else {
+            token
+        };
+        at = match at {
+            Value::Object(m) => m.get(token)?,
+            Value::Array(a) => {
+                // RFC 6901: no leading zeros, no sign.
+                if token.len() > 1 && token.starts_with('0') || token.starts_with('+') {
+                    return None;
+                }
+                a.get(token.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
 /// The citation that covers `pointer`: that of the nearest enclosing fact.
 fn citation_for(root: &Value, pointer: &str) -> (Option<Citation>, Certainty) {
+    use serde::Deserialize as _;
     let mut prefix = pointer;
     loop {
-        if let Some(Value::Object(m)) = root.pointer(prefix) {
+        if let Some(Value::Object(m)) = resolve(root, prefix) {
             let cited = m.get("source").or_else(|| m.get("none"));
-            if let Some(c) = cited.and_then(|c| serde_json::from_value::<Citation>(c.clone()).ok())
-            {
+            // Deserialised from a borrow: the citation is not copied twice.
+            if let Some(c) = cited.and_then(|c| Citation::deserialize(c).ok()) {
                 let certainty = m
                     .get("certainty")
-                    .and_then(|c| serde_json::from_value(c.clone()).ok())
+                    .and_then(|c| Certainty::deserialize(c).ok())
                     .unwrap_or_default();
                 return (Some(c), certainty);
             }
@@ -309,46 +344,104 @@ fn similar(a: &str, b: &str) -> bool {
     prev[b.len()] <= 1
 }
 
-/// `node.key` and `node["key"]`.
-fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+/// What the schema says of a child position, computed once per position and thread.
+#[derive(Clone)]
+enum Child {
+    /// A key the schema has there (or any key, under `extra`); `facts` when it is a
+    /// cited list, whose `{"none": ...}` form reads as an empty array.
+    Allowed { facts: bool },
+    /// Not a field there: the message for the rule author.
+    Unknown(String),
+}
+
+thread_local! {
+    /// `child pattern` -> what the schema says of it. Rules read the same few fields on
+    /// every profile, so this saves walking the schema on every read. Capped, since a
+    /// rule may compute keys.
+    static CHILDREN: RefCell<HashMap<String, Child>> = RefCell::new(HashMap::new());
+}
+
+const CHILDREN_CAP: usize = 4096;
+
+fn child_of(pattern: &str, key: &str, child_pattern: &str) -> Child {
+    if let Some(c) = CHILDREN.with(|c| c.borrow().get(child_pattern).cloned()) {
+        return c;
+    }
     let shape = Shape::profile();
-    let pattern = pattern_of(&node.pointer);
-    let child_pattern = format!("{pattern}/{key}");
-    match shape.position(&pattern) {
+    let child = match shape.position(pattern) {
         Position::Object(keys) if !keys.contains(key) => {
-            let at = if node.pointer.is_empty() {
+            let at = if pattern.is_empty() {
                 "a profile".to_string()
             } else {
-                format!("`{}`", node.pointer)
+                format!("`{pattern}`")
             };
-            return Err(format!(
+            Child::Unknown(format!(
                 "`{key}` is not a field of {at}{}; fields there: {}",
                 did_you_mean(key, keys.iter()),
                 keys.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
-            .into());
+            ))
         }
-        _ => {}
-    }
-    let pointer = format!("{}/{}", node.pointer, escape(key));
+        _ => Child::Allowed {
+            facts: shape.is_facts(child_pattern),
+        },
+    };
+    CHILDREN.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CHILDREN_CAP {
+            c.clear();
+        }
+        c.insert(child_pattern.to_string(), child.clone());
+    });
+    child
+}
+
+/// `node.key` and `node["key"]`.
+fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+    let escaped = escape(key);
+    let child_pattern = format!("{}/{}", node.pattern, escaped);
+    let facts = match child_of(&node.pattern, key, &child_pattern) {
+        Child::Unknown(message) => {
+            // Name the concrete position the rule was at, as before.
+            let message = if node.pointer.is_empty() || node.pointer == *node.pattern {
+                message
+            } else {
+                message.replacen(
+                    &format!("`{}`", node.pattern),
+                    &format!("`{}`", node.pointer),
+                    1,
+                )
+            };
+            return Err(message.into());
+        }
+        Child::Allowed { facts } => facts,
+    };
+    let pointer = format!("{}/{}", node.pointer, escaped);
     with_current(|t| {
-        let found = t.root.pointer(&pointer).cloned();
-        Ok(match found {
+        // Borrowed, not cloned: only scalars are copied out of the profile.
+        let root = Arc::clone(&t.root);
+        Ok(match resolve(&root, &pointer) {
             None | Some(Value::Null) => {
                 t.record(&pointer, Value::Null);
                 Dynamic::UNIT
             }
-            Some(Value::Object(m)) if shape.is_facts(&child_pattern) && m.contains_key("none") => {
+            Some(Value::Object(m)) if facts && m.contains_key("none") => {
                 t.record(&pointer, Value::Array(Vec::new()));
                 Dynamic::from_array(Array::new())
             }
-            Some(Value::Object(_)) => Dynamic::from(Node { pointer }),
+            Some(Value::Object(_)) => Dynamic::from(Node {
+                pointer,
+                pattern: Arc::from(child_pattern),
+            }),
             Some(Value::Array(items)) => {
+                let item_pattern: Arc<str> = Arc::from(format!("{child_pattern}/*"));
                 let mut out = Array::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let p = format!("{pointer}/{i}");
                     if item.is_object() || item.is_array() {
-                        out.push(Dynamic::from(Node { pointer: p }));
+                        out.push(Dynamic::from(Node {
+                            pointer: p,
+                            pattern: Arc::clone(&item_pattern),
+                        }));
                     } else {
                         t.record(&p, item.clone());
                         out.push(scalar(item));
@@ -357,8 +450,8 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
                 Dynamic::from_array(out)
             }
             Some(v) => {
-                let d = scalar(&v);
-                t.record(&pointer, v);
+                let d = scalar(v);
+                t.record(&pointer, v.clone());
                 d
             }
         })
@@ -369,8 +462,7 @@ fn node_json(node: &Node) -> String {
     TRACE.with(|t| {
         t.borrow()
             .as_ref()
-            .and_then(|t| t.root.pointer(&node.pointer).cloned())
-            .map(|v| v.to_string())
+            .and_then(|t| resolve(&t.root, &node.pointer).map(|v| v.to_string()))
             .unwrap_or_else(|| "()".to_string())
     })
 }
@@ -552,8 +644,8 @@ pub fn build(limits: &Limits) -> Engine {
         })
         .register_fn("certainty", |n: &mut Node| -> RhaiResult {
             with_current(|t| {
-                Ok(t.root
-                    .pointer(&format!("{}/certainty", n.pointer))
+                Ok(resolve(&t.root, &n.pointer)
+                    .and_then(|v| v.get("certainty"))
                     .and_then(Value::as_str)
                     .unwrap_or("stated")
                     .into())

@@ -1,7 +1,7 @@
 //! Profiles × rules → findings. One [`Scorer`] holds the engine and the compiled rules
 //! and is shared by every thread; each profile is parsed once and read by every rule.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -20,6 +20,16 @@ pub struct Scorer {
     engine: Engine,
     limits: Limits,
     rules: RuleSet,
+    /// Ids some composite consults: only their verdicts and evidence are kept while a
+    /// profile is scored.
+    consulted: BTreeSet<String>,
+}
+
+fn consulted(rules: &RuleSet) -> BTreeSet<String> {
+    rules
+        .ready()
+        .flat_map(|r| r.meta.uses.iter().cloned())
+        .collect()
 }
 
 /// One rule's evaluation in full: the finding, plus everything read along the way.
@@ -41,6 +51,7 @@ impl Scorer {
         Ok(Scorer {
             engine,
             limits,
+            consulted: consulted(&rules),
             rules,
         })
     }
@@ -56,6 +67,7 @@ impl Scorer {
     /// Keeps only the rules `keep` accepts (and the rules they consult).
     pub fn select(mut self, keep: &dyn Fn(&Entry) -> bool) -> Scorer {
         self.rules = self.rules.select(keep);
+        self.consulted = consulted(&self.rules);
         self
     }
 
@@ -74,7 +86,7 @@ impl Scorer {
     /// Scores a loaded profile.
     pub fn score(&self, loaded: &Loaded, source: &str) -> Scored {
         let findings: Vec<Finding> = self
-            .evaluate_all(loaded)
+            .run_all(loaded, false)
             .into_iter()
             .map(|e| e.finding)
             .collect();
@@ -89,19 +101,28 @@ impl Scorer {
 
     /// Every rule on one profile, in rule id order, with full traces.
     pub fn evaluate_all(&self, loaded: &Loaded) -> Vec<Explained> {
+        self.run_all(loaded, true)
+    }
+
+    /// Every rule in evaluation order; `reads` kept only when asked for (scoring needs
+    /// only the evidence).
+    fn run_all(&self, loaded: &Loaded, keep_reads: bool) -> Vec<Explained> {
         let mut results: Vec<Option<Explained>> = vec![None; self.rules.entries.len()];
         let mut verdicts: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>> =
             BTreeMap::new();
         for &i in &self.rules.order {
             let entry = &self.rules.entries[i];
-            let explained = self.evaluate_entry(entry, loaded, &verdicts);
-            let f = &explained.finding;
-            let outcome = if f.verdict == Verdict::Error {
-                Err(f.reason.clone())
-            } else {
-                Ok((f.verdict, f.evidence.clone()))
-            };
-            verdicts.insert(entry.id().to_string(), outcome);
+            let explained = self.evaluate_entry(entry, loaded, &verdicts, keep_reads);
+            // Only what a composite consults is kept for it.
+            if self.consulted.contains(entry.id()) {
+                let f = &explained.finding;
+                let outcome = if f.verdict == Verdict::Error {
+                    Err(f.reason.clone())
+                } else {
+                    Ok((f.verdict, f.evidence.clone()))
+                };
+                verdicts.insert(entry.id().to_string(), outcome);
+            }
             results[i] = Some(explained);
         }
         results.into_iter().flatten().collect()
@@ -112,6 +133,7 @@ impl Scorer {
         entry: &Entry,
         loaded: &Loaded,
         verdicts: &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
+        keep_reads: bool,
     ) -> Explained {
         let rule = match entry {
             Entry::Broken {
@@ -157,14 +179,24 @@ impl Scorer {
             )
         });
         let meta = &rule.meta;
+        let mut trace = trace;
+        // What the rule read is its evidence unless it named some; when the caller
+        // does not want the reads too, they move rather than being copied.
+        let reads = |trace: &mut Trace| {
+            if keep_reads {
+                trace.reads.clone()
+            } else {
+                std::mem::take(&mut trace.reads)
+            }
+        };
         let (verdict, reason, evidence) = match result {
             Ok(d) if d.is::<Answer>() => {
                 let a: Answer = d.cast();
                 let evidence = match a.evidence {
                     Some(e) => e,
                     None => {
-                        let mut all = trace.reads.clone();
-                        all.extend(trace.component_evidence.iter().cloned());
+                        let mut all = reads(&mut trace);
+                        all.append(&mut trace.component_evidence);
                         all
                     }
                 };
@@ -182,7 +214,7 @@ impl Scorer {
                         format!("a value of type `{}`", d.type_name())
                     }
                 ),
-                trace.reads.clone(),
+                reads(&mut trace),
             ),
             Err(e) => {
                 let (message, line) = describe_error(&e, &self.limits);
@@ -190,7 +222,7 @@ impl Scorer {
                 (
                     Verdict::Error,
                     format!("{}{at}: {message}", rule.file),
-                    trace.reads.clone(),
+                    reads(&mut trace),
                 )
             }
         };
@@ -202,7 +234,7 @@ impl Scorer {
                 weight: meta.weight,
                 reason,
                 evidence,
-                output: trace.output.clone(),
+                output: std::mem::take(&mut trace.output),
             },
             reads: trace.reads,
         }

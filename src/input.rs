@@ -150,11 +150,11 @@ fn broken(origin: String, message: String) -> Document {
 }
 
 /// Reads the sources in order, yielding one document per profile.
-pub fn documents(sources: Vec<Source>) -> impl Iterator<Item = Document> {
+pub fn documents(sources: Vec<Source>) -> impl Iterator<Item = Document> + Send {
     sources.into_iter().flat_map(source_documents)
 }
 
-fn source_documents(source: Source) -> Box<dyn Iterator<Item = Document>> {
+fn source_documents(source: Source) -> Box<dyn Iterator<Item = Document> + Send> {
     match source {
         Source::Broken { origin, message } => Box::new(std::iter::once(broken(origin, message))),
         Source::Text { origin, text } => Box::new(std::iter::once(Document {
@@ -235,7 +235,10 @@ fn decode(bytes: Vec<u8>, whole: bool) -> Result<String, String> {
 
 /// One document per non-blank line; blank lines are skipped, a bad line is its own
 /// error document named `file:LINE`.
-fn ndjson_lines<R: BufRead + 'static>(origin: String, reader: R) -> impl Iterator<Item = Document> {
+fn ndjson_lines<R: BufRead + Send + 'static>(
+    origin: String,
+    reader: R,
+) -> impl Iterator<Item = Document> + Send {
     let mut lines = reader.split(b'\n').enumerate();
     std::iter::from_fn(move || loop {
         let (i, line) = lines.next()?;

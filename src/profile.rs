@@ -69,8 +69,13 @@ pub struct Profile {
     /// What happened after the defection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aftermath: Option<Facts<Event>>,
-    /// Free-form data for custom rules; not checked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Free-form data for custom rules; not checked, except that no object in it may
+    /// repeat a key (JSON parsers disagree on which of two values wins).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "free::unique_keys"
+    )]
     pub extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -445,4 +450,141 @@ pub struct Event {
     pub source: Citation,
     #[serde(default, skip_serializing_if = "Certainty::is_stated")]
     pub certainty: Certainty,
+}
+
+/// The free-form `extra` data, read as plain JSON but refusing duplicate keys at any
+/// depth, where serde_json would keep the last value without a word.
+mod free {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+    use serde_json::{Map, Number, Value};
+
+    pub fn unique_keys<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Map<String, Value>>, D::Error> {
+        struct Object;
+
+        impl<'de> Visitor<'de> for Object {
+            type Value = Option<Map<String, Value>>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(self)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                unique_map(map).map(Some)
+            }
+        }
+
+        d.deserialize_option(Object)
+    }
+
+    /// Any JSON value, with no key twice in any of its objects.
+    struct Unique(Value);
+
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(UniqueVisitor).map(Unique)
+        }
+    }
+
+    struct UniqueVisitor;
+
+    impl<'de> Visitor<'de> for UniqueVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+            // As serde_json's own `Value` does: JSON cannot hold a non-finite number.
+            Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            Unique::deserialize(d).map(|u| u.0)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(Unique(v)) = seq.next_element()? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+            unique_map(map).map(Value::Object)
+        }
+    }
+
+    fn unique_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Map<String, Value>, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                // Refused as the value is read, so that the error's path ends in the key.
+                return map.next_value_seed(Duplicate(key));
+            }
+            let Unique(value) = map.next_value()?;
+            out.insert(key, value);
+        }
+        Ok(out)
+    }
+
+    /// The value of a repeated key: never read, always an error.
+    struct Duplicate(String);
+
+    impl<'de> DeserializeSeed<'de> for Duplicate {
+        type Value = Map<String, Value>;
+
+        fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Self::Value, D::Error> {
+            Err(de::Error::custom(format_args!(
+                "duplicate key `{}`: each key may appear once in an object",
+                self.0
+            )))
+        }
+    }
 }

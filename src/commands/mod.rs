@@ -9,12 +9,3 @@ pub mod schema;
 pub mod score;
 pub mod similar;
 pub mod validate;
-
-use crate::error::Error;
-
-/// For commands still to come: a clear message rather than a silent no-op.
-pub(crate) fn not_yet(what: &str) -> Result<u8, Error> {
-    Err(Error::Usage(format!(
-        "`{what}` is not available in this build yet"
-    )))
-}

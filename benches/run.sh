@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Every casematch benchmark in one run: inputs, agreement, throughput against jq and
+# Python, --jobs scaling, peak memory on 1M profiles, cold start, and (with --criterion)
+# the cargo bench micro-benchmarks. Results are printed; docs/performance.md records them.
+#
+#   benches/run.sh [--runs N] [--count N] [--no-1m] [--criterion]
+#
+# --count sets the number of profiles of the throughput runs (default 100000, the
+# targets' size); --no-1m skips the 1M-profile memory run.
+#
+# Inputs and outputs go under target/bench/ (never committed). Needs jq and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=5
+CRITERION=0
+N=100000
+MILLION=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS="$2"; shift 2 ;;
+    --count) N="$2"; shift 2 ;;
+    --no-1m) MILLION=0; shift ;;
+    --criterion) CRITERION=1; shift ;;
+    *) echo "usage: $0 [--runs N] [--count N] [--no-1m] [--criterion]" >&2; exit 2 ;;
+  esac
+done
+
+OUT=target/bench
+mkdir -p "$OUT"
+BIN=target/release/casematch
+CORE=under_recall,under_suspicion,immediate_family_abroad,confided_in_outsiders
+
+echo "== machine"
+echo "nproc: $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+jq --version; python3 --version
+
+echo "== build"
+cargo build --release --quiet
+echo "rules shipped: $($BIN score -f ndjson fixtures/cases/20-petrov.json | jq '.findings | length')"
+
+IN="$OUT/$N.ndjson"
+if [ ! -s "$IN" ]; then
+  echo "== generating $IN"
+  python3 benches/gen.py "$N" > "$IN"
+fi
+echo "input: $IN, $(wc -l < "$IN") profiles, $(du -m "$IN" | cut -f1) MB"
+
+echo "== agreement on every verdict (jq, python, casematch --only $CORE)"
+jq -c -S -f benches/indicators.jq "$IN" > "$OUT/verdicts.jq"
+python3 benches/indicators.py < "$IN" > "$OUT/verdicts.py"
+"$BIN" score -f ndjson --only "$CORE" "$IN" \
+  | jq -c -S '{id: .id} + ([.findings[] | {(.rule): .verdict}] | add)' > "$OUT/verdicts.cm"
+if cmp -s "$OUT/verdicts.jq" "$OUT/verdicts.py" && cmp -s "$OUT/verdicts.jq" "$OUT/verdicts.cm"; then
+  echo "agree: $(wc -l < "$OUT/verdicts.jq") profiles x 4 indicators"
+else
+  echo "DISAGREE: see diff $OUT/verdicts.{jq,py,cm}" >&2
+  exit 1
+fi
+
+# median wall seconds of RUNS runs of "$@" (stdout discarded)
+median() {
+  local times=()
+  for _ in $(seq "$RUNS"); do
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" > /dev/null
+    t1=$(date +%s.%N)
+    times+=("$(echo "$t1 - $t0" | bc -l)")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+report() { # name seconds
+  printf '%-44s %8.2f s  %9.0f profiles/s\n' "$1" "$2" "$(echo "$N / $2" | bc -l)"
+}
+
+echo "== throughput, $N profiles, NDJSON in and out, median of $RUNS"
+t_jq=$(median jq -c -f benches/indicators.jq "$IN");            report "jq (4 core indicators)" "$t_jq"
+t_py=$(median sh -c "python3 benches/indicators.py < $IN");     report "python3 (4 core indicators)" "$t_py"
+t_c4=$(median "$BIN" score -f ndjson --only "$CORE" "$IN");     report "casematch --only core (4), all cores" "$t_c4"
+t_j1=$(median "$BIN" score -f ndjson --jobs 1 "$IN");           report "casematch all rules --jobs 1" "$t_j1"
+t_j2=$(median "$BIN" score -f ndjson --jobs 2 "$IN");           report "casematch all rules --jobs 2" "$t_j2"
+echo "core indicators vs jq: $(echo "$t_jq / $t_c4" | bc -l | cut -c1-5)x (target >= 3)"
+echo "--jobs 2 vs --jobs 1:  $(echo "$t_j1 / $t_j2" | bc -l | cut -c1-5)x (target >= 1.7)"
+
+if [ "$MILLION" = 1 ]; then
+  echo "== 1M profiles, all rules, from a pipe: peak RSS"
+  python3 benches/gen.py 1000000 \
+    | /usr/bin/time -f "casematch peak RSS %M KB, %e s wall" "$BIN" score -f ndjson - > /dev/null
+fi
+
+echo "== cold process, one profile, all rules (median of 21)"
+t_cold=$(RUNS=21 median "$BIN" score -f ndjson fixtures/cases/20-petrov.json)
+printf 'cold start: %.1f ms (target < 30)\n' "$(echo "$t_cold * 1000" | bc -l)"
+
+if [ "$CRITERION" = 1 ]; then
+  echo "== criterion micro-benchmarks"
+  cargo bench --bench scoring
+fi
