@@ -560,6 +560,10 @@ pub fn build(limits: &Limits) -> Engine {
         .set_max_variables(1_000)
         .set_max_functions(512)
         .set_max_modules(0)
+        // Rhai's string interner is one lock shared by every thread using the engine,
+        // and with `sync` a thread that finds it taken sleeps 10 ms: two workers then
+        // take turns instead of running side by side. Interning saves little here.
+        .set_max_strings_interned(0)
         .set_optimization_level(rhai::OptimizationLevel::Simple);
     // Rules are data from outside: no code from strings, no modules.
     engine.disable_symbol("eval");

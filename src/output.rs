@@ -28,9 +28,16 @@ impl Sink {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let temp = NamedTempFile::new_in(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
+        let temp = NamedTempFile::new_in(&dir).map_err(|e| {
+            Error::Usage(format!(
+                "cannot write `{}`: {}",
+                path.display(),
+                match e.kind() {
+                    std::io::ErrorKind::NotFound => "its folder does not exist".to_string(),
+                    std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                    _ => e.kind().to_string(),
+                }
+            ))
         })?;
         Ok(Sink::File {
             temp: io::BufWriter::new(temp),

@@ -1022,27 +1022,6 @@ fn regressions(target: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Whether two JSON values are equal, numbers within a unit in the last place: serde_json
-/// reads long decimals without correct rounding unless its `float_roundtrip` feature is
-/// on, so a float read back from casematch's own output may differ in its last bit.
-fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value::*;
-    match (a, b) {
-        (Number(x), Number(y)) if x.is_f64() || y.is_f64() => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            x == y || (x - y).abs() <= f64::EPSILON * x.abs().max(y.abs())
-        }
-        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
-        (Object(x), Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((kx, vx), (ky, vy))| kx == ky && same_json(vx, vy))
-        }
-        _ => a == b,
-    }
-}
-
 /// The profile target's checks (fuzz/fuzz_targets/profile.rs), on one input.
 fn profile_target(data: &[u8]) -> Result<usize, String> {
     use casematch::cli::ScoreFormat;
@@ -1064,7 +1043,7 @@ fn profile_target(data: &[u8]) -> Result<usize, String> {
             Ok(loaded) => {
                 let again = casematch::load::parse(&loaded.value.to_string(), origin)
                     .map_err(|e| format!("its own JSON does not load: {e}"))?;
-                if !same_json(&again.value, &loaded.value) {
+                if again.value != loaded.value {
                     return Err(format!("changed in a round trip: {}", loaded.value));
                 }
                 let s = shipped().score(&loaded, origin);
@@ -1111,5 +1090,6 @@ fn a_float_beyond_i64_in_extra_reads_back_as_itself() {
         loaded.value["extra"]["beyond_i64"].as_f64().unwrap(),
         again.value["extra"]["beyond_i64"].as_f64().unwrap(),
     );
-    assert!((x - y).abs() <= f64::EPSILON * x, "{x} vs {y}");
+    // Exact, now that serde_json parses with correct rounding (`float_roundtrip`).
+    assert_eq!(x.to_bits(), y.to_bits(), "{x} vs {y}");
 }

@@ -531,6 +531,12 @@ fn config() -> ProptestConfig {
         },
         // Shrinking a failure is worth it; a long search for a smaller one is not.
         max_shrink_iters: 512,
+        // Failures found so far are replayed first; they live beside the tests.
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(
+                "tests/proptest-regressions/props.txt",
+            ),
+        )),
         ..env
     }
 }
