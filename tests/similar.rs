@@ -34,8 +34,12 @@ fn a_copy_of_a_case_ranks_that_case_first_with_similarity_one() {
         assert_eq!(ranked[0].similarity, 1.0);
         assert!(ranked[0].differ.is_empty());
         assert_eq!(ranked[0].comparable, ranked[0].agree.len());
+        // Strictly ahead of the runner-up: by similarity, by what could be compared, or
+        // by fewer indicators only one side could assess.
         assert!(
-            ranked[1].similarity < 1.0 || ranked[1].comparable < ranked[0].comparable,
+            ranked[1].similarity < 1.0
+                || ranked[1].comparable < ranked[0].comparable
+                || ranked[1].one_sided > ranked[0].one_sided,
             "{id}"
         );
     }
