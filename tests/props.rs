@@ -663,8 +663,8 @@ proptest! {
     }
 }
 
-/// Leaving a field out holds for every shipped rule, without exemption: a rule that
-/// reasoned from a default ("single, so no children") would fail it, as two once did.
+// Leaving a field out holds for every shipped rule, without exemption: a rule that
+// reasoned from a default ("single, so no children") would fail it, as two once did.
 
 /// Rules that say something of every item of a list (`immediate_family_abroad`: *all*
 /// of his living spouse and children were outside the USSR): dropping the one item
