@@ -656,9 +656,13 @@ pub fn build(limits: &Limits) -> Engine {
             })
         })
         .register_fn("join", |items: Array, sep: &str| -> String {
+            // A fact shows as its JSON, as it does in `print` and interpolation.
             items
                 .iter()
-                .map(|d| d.to_string())
+                .map(|d| match d.read_lock::<Node>() {
+                    Some(node) => node_json(&node),
+                    None => d.to_string(),
+                })
                 .collect::<Vec<_>>()
                 .join(sep)
         })

@@ -199,3 +199,35 @@ fn every_registered_helper_is_documented() {
         );
     }
 }
+
+#[test]
+fn join_shows_facts_as_their_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("joined.rhai"),
+        r#"const RULE = #{ id: "joined", title: "t", description: "d", weight: 1,
+    source: #{ ref: "section II", quote: "q" } };
+fn evaluate(profile) {
+    let r = profile.recalls;
+    if r == () { return unknown("none"); }
+    yes(r.map(|x| x.status).join("+") + " | " + r.join(" ; "))
+}"#,
+    )
+    .unwrap();
+    let scorer =
+        casematch::evaluate::Scorer::new(Some(dir.path()), casematch::engine::Limits::default())
+            .unwrap();
+    let text =
+        std::fs::read_to_string(crate::support::root().join("fixtures/cases/09-gouzenko.json"))
+            .unwrap();
+    let loaded = load::parse(&text, "g").unwrap();
+    let f = &scorer.score(&loaded, "g").findings[0];
+    assert_eq!(f.verdict, Yes, "{}", f.reason);
+    assert!(
+        f.reason.starts_with("cancelled+in_force | {"),
+        "{}",
+        f.reason
+    );
+    assert!(f.reason.contains(r#""status":"cancelled""#), "{}", f.reason);
+    assert!(!f.reason.contains("Node"), "{}", f.reason);
+}
