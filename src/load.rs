@@ -50,13 +50,26 @@ pub fn parse(text: &str, origin: &str) -> Result<Loaded, ProfileError> {
         }
         Some(_) => {}
     }
-    let mut de = serde_json::Deserializer::from_str(text);
     // serde_json's recursion limit (128) stops hostile nesting before the stack does.
-    let profile: Profile = serde_path_to_error::deserialize(Strict(&mut de)).map_err(|e| {
-        let path = pointer(e.path());
-        let inner = e.into_inner();
-        error(Some(&inner), path, clean(&inner))
-    })?;
+    // Most profiles are valid: parse without tracking the path, and only on failure
+    // parse again with serde_path_to_error to say where.
+    let mut de = serde_json::Deserializer::from_str(text);
+    let profile: Profile = match serde::Deserialize::deserialize(Strict(&mut de)) {
+        Ok(p) => p,
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let e = match serde_path_to_error::deserialize::<_, Profile>(Strict(&mut de)) {
+                Err(e) => e,
+                // Unreachable in practice: the same input failed a moment ago.
+                Ok(_) => {
+                    return Err(error(None, String::new(), "invalid profile".to_string()));
+                }
+            };
+            let path = pointer(e.path());
+            let inner = e.into_inner();
+            return Err(error(Some(&inner), path, clean(&inner)));
+        }
+    };
     de.end()
         .map_err(|e| error(Some(&e), String::new(), clean(&e)))?;
     let value =
