@@ -21,17 +21,9 @@ pub fn run(args: CohortArgs) -> Result<u8, Error> {
         Some(path) => ClaimSet::from_file(path)?,
         None => ClaimSet::study(),
     };
-    let mut code = exit::OK;
+    let mut code = super::report_rule_errors(&scorer);
     let mut err = io::stderr().lock();
-    for e in scorer.rules().errors() {
-        let _ = writeln!(err, "error: rule {e}");
-        code = exit::RULE_FAILED;
-    }
-    let sources = if args.paths.is_empty() {
-        crate::cases::sources()
-    } else {
-        input::resolve(&args.paths)
-    };
+    let sources = super::sources_or_history(&args.paths);
     let cohort = Cohort::build(&scorer, input::documents(sources), &claims.pointers());
     for f in &cohort.failed {
         let _ = writeln!(err, "error: {}", f.error);

@@ -133,19 +133,8 @@ fn run_once(args: &ScoreArgs) -> Result<u8, Error> {
     let started = Instant::now();
     let scorer = Scorer::new(args.rules.rules.as_deref(), args.rules.limits())?;
     let scorer = select(scorer, &args.only, &args.tags)?;
-    let mut code = exit::OK;
-    {
-        let mut err = io::stderr().lock();
-        for e in scorer.rules().errors() {
-            let _ = writeln!(err, "error: rule {e}");
-            code = exit::RULE_FAILED;
-        }
-    }
-    let sources = if args.paths.is_empty() {
-        crate::cases::sources()
-    } else {
-        input::resolve(&args.paths)
-    };
+    let mut code = super::report_rule_errors(&scorer);
+    let sources = super::sources_or_history(&args.paths);
     let jobs = match args.jobs {
         Some(0) => return Err(Error::Usage("--jobs must be at least 1".to_string())),
         Some(n) => n,

@@ -14,12 +14,8 @@ use crate::similar::{self, Match};
 
 pub fn run(args: SimilarArgs) -> Result<u8, Error> {
     let scorer = Scorer::new(args.rules.rules.as_deref(), args.rules.limits())?;
-    let mut code = exit::OK;
+    let code = super::report_rule_errors(&scorer);
     let mut err = io::stderr().lock();
-    for e in scorer.rules().errors() {
-        let _ = writeln!(err, "error: rule {e}");
-        code = exit::RULE_FAILED;
-    }
     let mut docs = input::documents(input::resolve(std::slice::from_ref(&args.profile)));
     let profile = match docs.next().map(|d| scorer.score_document(d)) {
         None => return Err(Error::Usage(format!("`{}` holds no profile", args.profile))),
@@ -32,11 +28,7 @@ pub fn run(args: SimilarArgs) -> Result<u8, Error> {
             args.profile
         )));
     }
-    let sources = if args.against.is_empty() {
-        crate::cases::sources()
-    } else {
-        input::resolve(&args.against)
-    };
+    let sources = super::sources_or_history(&args.against);
     let mut cases: Vec<Scored> = Vec::new();
     let mut bad_input = false;
     for doc in input::documents(sources) {

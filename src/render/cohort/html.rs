@@ -14,21 +14,8 @@ use crate::claims::Checked;
 use crate::cohort::Cohort;
 use crate::verdict::Verdict;
 
-/// Text safe in HTML content and in double- or single-quoted attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text safe in HTML content and in quoted attributes (the score report's escaping).
+use crate::render::html_escape as esc;
 
 const STYLE: &str = r#"
 :root { --yes: #1d4e89; --no: #d9dde3; --unk: #ffffff; --err: #b3261e; --ink: #1b1f24; }
