@@ -767,6 +767,20 @@ fn line_of(pos: RhaiPos) -> Option<usize> {
     pos.line()
 }
 
+/// Where a runtime error happened, as line and column: the innermost position known,
+/// the same one [`describe_error`] reports the line of.
+pub fn error_position(err: &EvalAltResult) -> (Option<usize>, Option<usize>) {
+    if let EvalAltResult::ErrorInFunctionCall(_, _, inner, pos) = err {
+        let found = error_position(inner);
+        if found.0.is_some() {
+            return found;
+        }
+        return (pos.line(), pos.position());
+    }
+    let pos = err.position();
+    (pos.line(), pos.position())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -218,7 +218,11 @@ impl Scorer {
             ),
             Err(e) => {
                 let (message, line) = describe_error(&e, &self.limits);
-                let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+                let at = match (line, engine::error_position(&e)) {
+                    (Some(l), (Some(pl), Some(c))) if pl == l => format!(":{l}:{c}"),
+                    (Some(l), _) => format!(":{l}"),
+                    (None, _) => String::new(),
+                };
                 (
                     Verdict::Error,
                     format!("{}{at}: {message}", rule.file),

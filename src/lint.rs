@@ -762,23 +762,27 @@ fn components(scorer: &Scorer, id: &str) -> BTreeSet<String> {
     out
 }
 
-/// A finding's error reason, `file:LINE: message`, split into its parts.
-fn split_reason<'a>(file: &str, reason: &'a str) -> (Option<usize>, &'a str) {
+/// A finding's error reason, `file:LINE:COLUMN: message` (or `file:LINE: message`),
+/// split into its parts.
+fn split_reason<'a>(file: &str, reason: &'a str) -> (Option<usize>, Option<usize>, &'a str) {
     let Some(rest) = reason.strip_prefix(file) else {
-        return (None, reason);
+        return (None, None, reason);
     };
     let rest = rest.strip_prefix(':').unwrap_or(rest);
-    if let Some((n, m)) = rest.split_once(": ") {
-        if let Ok(line) = n.parse::<usize>() {
-            return (Some(line), m);
+    if let Some((at, m)) = rest.split_once(": ") {
+        let mut parts = at.split(':').map(|n| n.parse::<usize>());
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(Ok(line)), None, None) => return (Some(line), None, m),
+            (Some(Ok(line)), Some(Ok(col)), None) => return (Some(line), Some(col), m),
+            _ => {}
         }
     }
-    (None, rest.trim_start())
+    (None, None, rest.trim_start())
 }
 
 /// A rule that failed at run time, as a diagnostic at its line.
 pub fn runtime_diagnostic(rule: &Rule, reason: &str, on: &str, error: bool) -> Diagnostic {
-    let (line, message) = split_reason(&rule.file, reason);
+    let (line, column, message) = split_reason(&rule.file, reason);
     let (message, help) = plain(message);
     let message = format!("fails on {on}: {message}");
     let d = if error {
@@ -788,7 +792,7 @@ pub fn runtime_diagnostic(rule: &Rule, reason: &str, on: &str, error: bool) -> D
     };
     let d = d
         .rule(&rule.meta.id)
-        .at(line, None)
+        .at(line, column)
         .label("failed here")
         .text(Some(rule.text.clone()));
     match help {
@@ -1024,7 +1028,7 @@ fn record_failure(
     on: &str,
     error: bool,
 ) {
-    let (line, message) = split_reason(&rule.file, reason);
+    let (line, _, message) = split_reason(&rule.file, reason);
     let on = if on.starts_with('`') || on.starts_with("a ") {
         on.to_string()
     } else {

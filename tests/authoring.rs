@@ -69,7 +69,7 @@ fn a_syntax_error_is_shown_at_its_line_and_column() {
 }
 
 #[test]
-fn a_runtime_type_error_is_shown_at_its_line() {
+fn a_runtime_type_error_is_shown_at_its_line_and_column() {
     let ds = check("runtime-type");
     assert_eq!(ds.len(), 1);
     assert_eq!(
@@ -78,7 +78,7 @@ fn a_runtime_type_error_is_shown_at_its_line() {
             "rule::runtime",
             "fixtures/broken-rules/runtime-type/date_arithmetic.rhai",
             Some(16),
-            None
+            Some(24)
         )
     );
     assert!(ds[0]

@@ -114,9 +114,9 @@ fn expected_reasons() -> Vec<(&'static str, String)> {
         ),
         (
             "calls_sleep",
-            "{file}:12: `sleep` is not allowed in rules".to_string(),
+            "{file}:12:5: `sleep` is not allowed in rules".to_string(),
         ),
-        ("throws", "{file}:12: boom".to_string()),
+        ("throws", "{file}:12:5: boom".to_string()),
         (
             "returns_number",
             format!("{{file}}: `evaluate` returned a value of type `i64`, {NOT_AN_ANSWER}"),
@@ -127,7 +127,7 @@ fn expected_reasons() -> Vec<(&'static str, String)> {
         ),
         (
             "property_of_unit",
-            "{file}:13: cannot read `.x` of nothing (`()`): the value before `.x` is unknown \
+            "{file}:13:27: cannot read `.x` of nothing (`()`): the value before `.x` is unknown \
              or absent; test it with `known(...)` or `== ()` first"
                 .to_string(),
         ),
@@ -146,7 +146,7 @@ fn expected_reasons() -> Vec<(&'static str, String)> {
         (
             "field_typo",
             format!(
-                "{{file}}:12: `recal` is not a field of a profile (did you mean `recalls`?); \
+                "{{file}}:12:15: `recal` is not a field of a profile (did you mean `recalls`?); \
                  fields there: {fields}"
             ),
         ),
