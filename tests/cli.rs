@@ -175,3 +175,17 @@ fn clap_definition_is_consistent() {
     use clap::CommandFactory;
     casematch::cli::Cli::command().debug_assert();
 }
+
+#[test]
+fn score_in_each_format() {
+    // One snapshot per output format, on one case, so a change to any renderer shows.
+    for format in ["json", "ndjson", "csv", "markdown", "html"] {
+        let out = casematch()
+            .args(["score", "--format", format, "fixtures/cases/20-petrov.json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        insta::assert_snapshot!(format!("score_format_{format}"), text);
+    }
+}
