@@ -53,7 +53,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_operations: 1_000_000,
-            max_call_levels: 48,
+            max_call_levels: 32,
             max_expr_depth: 64,
             max_string_size: 1 << 20,
             max_array_size: 100_000,
@@ -174,6 +174,11 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// The verdicts of the rules this one may consult.
+    pub fn components(&self) -> &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>> {
+        &self.components
+    }
+
     pub fn new(
         root: Arc<Value>,
         components: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
@@ -806,4 +811,56 @@ mod tests {
         assert_eq!(c.unwrap().quote, "n");
         assert_eq!(citation_for(&root, "/family").0, None);
     }
+}
+
+thread_local! {
+    /// The line of the last statement the tracing engine stepped onto.
+    static LAST_LINE: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The engine of [`build`], stepping through every statement to remember the line it
+/// is on. Rhai reports a limit (operations, data size, time, memory) at the call of
+/// `evaluate`, not where it was hit; a rule that hits one is run again with this engine
+/// to find the line. Never used on the common path: stepping is slow.
+pub fn build_tracer(limits: &Limits) -> Engine {
+    let mut engine = build(limits);
+    // Rhai marks the debugger interface volatile (through `deprecated`), not deprecated.
+    #[allow(deprecated)]
+    engine.register_debugger(
+        |_, debugger| debugger,
+        |_, event, _, _, pos| {
+            // Only steps onto statements; a function's exit reports its closing brace.
+            if matches!(event, rhai::debugger::DebuggerEvent::Step) {
+                if let Some(line) = pos.line() {
+                    LAST_LINE.with(|l| l.set(Some(line)));
+                }
+            }
+            Ok(rhai::debugger::DebuggerCommand::StepInto)
+        },
+    );
+    engine
+}
+
+/// Forgets the last line, before a traced run.
+pub fn reset_last_line() {
+    LAST_LINE.with(|l| l.set(None));
+}
+
+/// The line the tracing engine last stepped onto in this thread.
+pub fn last_line() -> Option<usize> {
+    LAST_LINE.with(Cell::get)
+}
+
+/// Whether `err` is a limit whose line Rhai does not keep and a second, stepped run can
+/// find. Not call depth: the line of a runaway recursion is its recursive call, which
+/// the message already points to, and stepping deepens every native frame.
+pub fn is_limit(err: &EvalAltResult) -> bool {
+    use EvalAltResult as E;
+    matches!(
+        err,
+        E::ErrorTooManyOperations(_)
+            | E::ErrorDataTooLarge(..)
+            | E::ErrorTerminated(..)
+            | E::ErrorTooManyVariables(_)
+    )
 }

@@ -18,6 +18,9 @@ use crate::verdict::Verdict;
 /// The engine and rules, ready to score.
 pub struct Scorer {
     engine: Engine,
+    /// The same engine, stepping statement by statement: run again on a rule that hit a
+    /// limit, to say at which line.
+    tracer: Engine,
     limits: Limits,
     rules: RuleSet,
     /// Ids some composite consults: only their verdicts and evidence are kept while a
@@ -50,6 +53,7 @@ impl Scorer {
         };
         Ok(Scorer {
             engine,
+            tracer: engine::build_tracer(&limits),
             limits,
             consulted: consulted(&rules),
             rules,
@@ -126,6 +130,32 @@ impl Scorer {
             results[i] = Some(explained);
         }
         results.into_iter().flatten().collect()
+    }
+
+    /// Runs `rule` again with the stepping engine to find the line where it hit a limit.
+    fn limit_line(
+        &self,
+        rule: &crate::rule::Rule,
+        loaded: &Loaded,
+        first: &Trace,
+    ) -> Option<usize> {
+        let trace = Trace::new(
+            loaded.value.clone(),
+            first.components().clone(),
+            Duration::from_millis(self.limits.timeout_ms),
+        );
+        engine::reset_last_line();
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let _ = with_trace(trace, || {
+            self.tracer.call_fn_with_options::<Dynamic>(
+                options,
+                &mut Scope::new(),
+                &rule.ast,
+                "evaluate",
+                (Dynamic::from(Node::root()),),
+            )
+        });
+        engine::last_line()
     }
 
     fn evaluate_entry(
@@ -217,7 +247,10 @@ impl Scorer {
                 reads(&mut trace),
             ),
             Err(e) => {
-                let (message, line) = describe_error(&e, &self.limits);
+                let (message, mut line) = describe_error(&e, &self.limits);
+                if line.is_none() && engine::is_limit(&e) {
+                    line = self.limit_line(rule, loaded, &trace);
+                }
                 let at = match (line, engine::error_position(&e)) {
                     (Some(l), (Some(pl), Some(c))) if pl == l => format!(":{l}:{c}"),
                     (Some(l), _) => format!(":{l}"),
