@@ -852,13 +852,13 @@ pub fn last_line() -> Option<usize> {
 }
 
 /// Whether `err` is a limit whose line Rhai does not keep and a second, stepped run can
-/// find. Not call depth: the line of a runaway recursion is its recursive call, which
-/// the message already points to, and stepping deepens every native frame.
+/// find.
 pub fn is_limit(err: &EvalAltResult) -> bool {
     use EvalAltResult as E;
     matches!(
         err,
         E::ErrorTooManyOperations(_)
+            | E::ErrorStackOverflow(_)
             | E::ErrorDataTooLarge(..)
             | E::ErrorTerminated(..)
             | E::ErrorTooManyVariables(_)

@@ -15,6 +15,9 @@ use crate::load::{self, Loaded};
 use crate::ruleset::{Entry, RuleSet};
 use crate::verdict::Verdict;
 
+/// Native stack for the stepped re-run of a rule that hit a limit.
+const TRACER_STACK: usize = 64 << 20;
+
 /// The engine and rules, ready to score.
 pub struct Scorer {
     engine: Engine,
@@ -144,18 +147,30 @@ impl Scorer {
             first.components().clone(),
             Duration::from_millis(self.limits.timeout_ms),
         );
-        engine::reset_last_line();
-        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let _ = with_trace(trace, || {
-            self.tracer.call_fn_with_options::<Dynamic>(
-                options,
-                &mut Scope::new(),
-                &rule.ast,
-                "evaluate",
-                (Dynamic::from(Node::root()),),
-            )
-        });
-        engine::last_line()
+        let run = || {
+            engine::reset_last_line();
+            let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+            let _ = with_trace(trace, || {
+                self.tracer.call_fn_with_options::<Dynamic>(
+                    options,
+                    &mut Scope::new(),
+                    &rule.ast,
+                    "evaluate",
+                    (Dynamic::from(Node::root()),),
+                )
+            });
+            engine::last_line()
+        };
+        // On a thread of its own with a deep stack: stepping deepens every native frame,
+        // and a rule that recursed to the call-depth limit must not overflow the caller's.
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(TRACER_STACK)
+                .spawn_scoped(s, run)
+                .ok()
+                .and_then(|h| h.join().ok())
+                .flatten()
+        })
     }
 
     fn evaluate_entry(

@@ -58,13 +58,12 @@ fn expected_reasons() -> Vec<(&'static str, String)> {
                   premeditated, recalls, traits, troubles";
     vec![
         // Rhai reports a limit at the call of `evaluate`; the rule is run again with a
-        // stepping engine to find the line where the limit was hit (not for call depth:
-        // see `engine::is_limit`).
+        // stepping engine to find the line where the limit was hit.
         ("infinite_loop", format!("{{file}}:14: {ops}")),
         (
             "unbounded_recursion",
             format!(
-                "{{file}}: exceeded the limit of {} nested calls (unbounded recursion?)",
+                "{{file}}:12: exceeded the limit of {} nested calls (unbounded recursion?)",
                 d.max_call_levels
             ),
         ),
@@ -344,7 +343,7 @@ fn recursion_is_stopped_before_the_native_stack() {
         .unwrap();
     let reason = handle.join().expect("no panic, no overflow");
     assert!(
-        reason.ends_with("exceeded the limit of 32 nested calls (unbounded recursion?)"),
+        reason.ends_with(":12: exceeded the limit of 32 nested calls (unbounded recursion?)"),
         "{reason}"
     );
 }
