@@ -331,22 +331,10 @@ fn similar(a: &str, b: &str) -> bool {
     if a.len().min(b.len()) >= 3 && (a.starts_with(b) || b.starts_with(a)) {
         return true;
     }
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
+    if a.chars().count().abs_diff(b.chars().count()) > 1 {
         return false;
     }
-    // Levenshtein distance of at most one.
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()] <= 1
+    crate::shape::edit_distance(a, b) <= 1
 }
 
 /// What the schema says of a child position, computed once per position and thread.

@@ -25,6 +25,7 @@ use crate::evaluate::{Explained, Scorer};
 use crate::load::{self, Loaded};
 use crate::rule::Rule;
 use crate::ruleset::Entry;
+use crate::shape::edit_distance as distance;
 use crate::shape::{Position, Shape};
 use crate::verdict::Verdict;
 
@@ -688,21 +689,6 @@ fn closest<'a>(key: &str, fields: &'a [String]) -> Option<&'a String> {
 /// Whether `a` is near enough to `b` to be a typo of it.
 pub fn is_near(a: &str, b: &str) -> bool {
     distance(a, b) <= 2.max(b.len() / 4) && distance(a, b) < b.len()
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 // ---------------------------------------------------------------------------------
