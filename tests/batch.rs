@@ -3,7 +3,6 @@
 
 use std::io::{self, Write};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use casematch::cli::ScoreFormat;
@@ -13,20 +12,9 @@ use casematch::input::Document;
 use casematch::render;
 use serde_json::{json, Value};
 
-use crate::support::{root, shipped};
+use crate::support::shipped;
 
-fn casematch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_casematch"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().expect("exited, not killed"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::support::run_binary as casematch;
 
 fn lines(s: &str) -> Vec<Value> {
     s.lines()

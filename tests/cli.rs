@@ -14,14 +14,7 @@ fn casematch() -> Command {
     c
 }
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = casematch().args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::support::run_binary as run;
 
 #[test]
 fn score_table_of_one_case() {

@@ -1,15 +1,12 @@
 //! `casematch cohort`: counts, the matrix, and the study's figures checked as claims with
 //! unknown-aware bounds; each output format; the HTML page's structure and escaping.
 
-use std::process::Command;
-
 use casematch::cases;
 use casematch::claims::{Checked, ClaimSet};
 use casematch::cli::CohortFormat;
 use casematch::cohort::Cohort;
 use casematch::input::{documents, resolve};
 use casematch::render::cohort::write;
-use insta_cmd::get_cargo_bin;
 use serde_json::{json, Value};
 
 use crate::support::{root, shipped};
@@ -237,18 +234,7 @@ fn counts_and_matrix_of_the_twenty() {
     assert_eq!(ids, sorted);
 }
 
-fn casematch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(get_cargo_bin("casematch"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::support::run_binary as casematch;
 
 #[test]
 fn cohort_json_has_the_documented_shape() {

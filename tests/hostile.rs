@@ -17,7 +17,7 @@ use casematch::finding::{Failed, Report, Scored};
 use casematch::input::{documents, resolve, Source};
 use casematch::verdict::Verdict;
 
-use crate::support::{case_files, finding, root, score_paths, shipped};
+use crate::support::{case_files, finding, root, shipped};
 
 // ---------------------------------------------------------------------------------------
 // Hostile rules
@@ -153,15 +153,7 @@ fn expected_reasons() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn score_history(scorer: &Scorer) -> Vec<Scored> {
-    case_files()
-        .iter()
-        .map(|p| match score_paths(scorer, &[p]).remove(0) {
-            Report::Scored(s) => s,
-            Report::Failed(f) => panic!("{} failed: {}", f.source, f.error),
-        })
-        .collect()
-}
+use crate::support::score_history;
 
 #[test]
 fn the_corpus_holds_each_hostile_rule_and_one_good_one() {
@@ -907,17 +899,7 @@ fn unreadable_entries_fail_alone_and_never_block() {
 // The real binary
 // ---------------------------------------------------------------------------------------
 
-fn casematch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_casematch"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().expect("exited, not killed"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::support::run_binary as casematch;
 
 #[test]
 fn the_binary_reports_bad_profiles_with_exit_code_2() {

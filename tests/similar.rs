@@ -1,11 +1,8 @@
 //! `casematch similar`: nearest historical cases by indicator pattern.
 
-use std::process::Command;
-
 use casematch::finding::Scored;
 use casematch::similar::{compare, rank};
 use casematch::verdict::Verdict;
-use insta_cmd::get_cargo_bin;
 use serde_json::{json, Value};
 
 use crate::support::{history, root, shipped};
@@ -84,18 +81,7 @@ fn similarity_is_the_weight_of_agreement_over_the_weight_compared() {
     assert_eq!(pe.similarity, 0.3);
 }
 
-fn casematch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(get_cargo_bin("casematch"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::support::run_binary as casematch;
 
 #[test]
 fn the_cli_json_has_the_documented_shape() {

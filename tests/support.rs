@@ -38,7 +38,11 @@ pub fn score_paths(scorer: &Scorer, paths: &[&Path]) -> Vec<Report> {
 
 /// The 20 historical cases, scored with the shipped rules.
 pub fn history() -> Vec<Scored> {
-    let scorer = shipped();
+    score_history(shipped())
+}
+
+/// The 20 historical cases, scored with `scorer`.
+pub fn score_history(scorer: &Scorer) -> Vec<Scored> {
     case_files()
         .iter()
         .map(|p| match score_paths(scorer, &[p]).remove(0) {
@@ -57,4 +61,18 @@ pub fn finding<'a>(s: &'a Scored, rule: &str) -> &'a Finding {
 
 pub fn verdict(s: &Scored, rule: &str) -> Verdict {
     finding(s, rule).verdict
+}
+
+/// Runs the casematch binary in the repository root: exit code, stdout, stderr.
+pub fn run_binary(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casematch"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("exited, not killed"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
