@@ -84,6 +84,9 @@ pub struct ScoreArgs {
     /// Score again whenever a rule or profile changes.
     #[arg(long)]
     pub watch: bool,
+    /// No summary line on stderr at the end; problems are still reported there.
+    #[arg(long, short)]
+    pub quiet: bool,
     #[command(flatten)]
     pub rules: RulesArgs,
 }

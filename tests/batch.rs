@@ -103,11 +103,25 @@ fn a_bad_ndjson_line_gets_its_error_in_its_place_and_exit_2() {
             "sixth".to_string(),
         ]
     );
-    // One stderr line per bad line, in order, naming file and line.
+    // One stderr line per bad line, in order, naming file and line; then the summary.
     let errs: Vec<&str> = err.lines().collect();
-    assert_eq!(errs.len(), 3, "{err}");
+    assert_eq!(errs.len(), 4, "{err}");
     assert!(errs[0].starts_with(&format!("error: {f}:3")), "{err}");
     assert!(errs[2].starts_with(&format!("error: {f}:7")), "{err}");
+    assert!(
+        errs[3].starts_with("6 profiles read, 3 scored, 3 failed in "),
+        "{err}"
+    );
+    // --quiet drops the summary and nothing else.
+    let (quiet_code, quiet_out, quiet_err) = casematch(&[
+        "score",
+        "-f",
+        "ndjson",
+        "--quiet",
+        "fixtures/hostile/profiles/mixed.ndjson",
+    ]);
+    assert_eq!((quiet_code, quiet_out.as_str()), (2, out.as_str()));
+    assert_eq!(quiet_err.lines().collect::<Vec<_>>(), errs[..3]);
 }
 
 #[test]
@@ -311,7 +325,13 @@ fn output_goes_to_the_file_and_nowhere_else() {
         &path.display().to_string(),
         "fixtures/cases/20-petrov.json",
     ]);
-    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    // Nothing on stdout; on stderr, only the summary.
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("1 profile read, 1 scored, 0 failed in "),
+        "{err}"
+    );
     let written = std::fs::read_to_string(&path).unwrap();
     assert_eq!(lines(&written)[0]["id"], "petrov");
     // Only the report: no temporary file left beside it.

@@ -933,8 +933,13 @@ fn the_binary_reports_bad_profiles_with_exit_code_2() {
             &line(8),
         ]
     );
+    let (problems, summary) = stderr.trim_end().rsplit_once('\n').unwrap();
+    assert!(
+        summary.starts_with("8 profiles read, 4 scored, 4 failed in "),
+        "{stderr}"
+    );
     assert_eq!(
-        stderr.lines().collect::<Vec<_>>(),
+        problems.lines().collect::<Vec<_>>(),
         vec![
             format!("error: {truncated}:6:0 at `/recalls`: EOF while parsing a list"),
             format!("error: {}{}", line(3), mixed_lines()[1].1.unwrap_err()),
@@ -975,9 +980,14 @@ fn the_binary_scores_with_hostile_rules_and_exits_1() {
     ];
     let (code, stdout, stderr) = casematch(&args);
     assert_eq!(code, 1, "{stderr}");
-    // The four rules that cannot be loaded are named on stderr, with file and line.
+    // The four rules that cannot be loaded are named on stderr, with file and line;
+    // the summary counts the profile whose rules failed.
     let loaded: Vec<&str> = stderr.lines().collect();
-    assert_eq!(loaded.len(), 4, "{stderr}");
+    assert_eq!(loaded.len(), 5, "{stderr}");
+    assert!(
+        loaded[4].starts_with("1 profile read, 1 scored, 0 failed (1 with a rule error) in "),
+        "{stderr}"
+    );
     assert!(loaded[0].starts_with(&format!("error: rule {dir}/not_utf8.rhai:5:38: ")));
     let reports: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     let findings = reports[0]["findings"].as_array().unwrap();

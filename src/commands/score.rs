@@ -154,9 +154,9 @@ fn run_once(args: &ScoreArgs) -> Result<u8, Error> {
     )?;
     progress.finish();
     out.finish()?;
-    // The summary is for a person watching; with stderr redirected, the diagnostics
-    // there stay exactly one line per problem.
-    if terminal {
+    // Last on stderr, after every problem line, so a script can take it or drop it
+    // (`tail -n 1`, `--quiet`).
+    if !args.quiet {
         let _ = writeln!(io::stderr(), "{}", summary(&tally, started.elapsed()));
     }
     if tally.rule_errors > 0 {
