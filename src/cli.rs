@@ -87,6 +87,11 @@ pub struct ScoreArgs {
     /// No summary line on stderr at the end; problems are still reported there.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run every rule on every profile. By default a rule's answer is reused on a
+    /// profile where it would observe exactly what it observed before; the output is
+    /// the same either way (see docs/performance.md).
+    #[arg(long)]
+    pub no_cache: bool,
     #[command(flatten)]
     pub rules: RulesArgs,
 }

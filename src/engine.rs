@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::citation::{Certainty, Citation};
 use crate::finding::Evidence;
+use crate::memo::{self, Op};
 use crate::shape::{Position, Shape};
 use crate::verdict::Verdict;
 
@@ -171,6 +172,9 @@ pub struct Trace {
     /// Evidence of the components it did consult.
     pub component_evidence: Vec<Evidence>,
     deadline: Option<Instant>,
+    /// Everything the rule observed of the profile, in order, when asked for: what
+    /// [`crate::memo`] keys its answers on.
+    pub observed: Option<Vec<(Op, String)>>,
 }
 
 impl Trace {
@@ -192,35 +196,63 @@ impl Trace {
         }
     }
 
+    /// Asks the trace to keep what the rule observes (see [`crate::memo`]).
+    pub fn observing(mut self) -> Trace {
+        self.observed = Some(Vec::new());
+        self
+    }
+
+    fn observe(&mut self, op: impl FnOnce() -> Op, key: impl FnOnce(&Value) -> String) {
+        if let Some(log) = self.observed.as_mut() {
+            log.push((op(), key(&self.root)));
+        }
+    }
+
     fn record(&mut self, pointer: &str, value: Value) {
         if self.reads.iter().any(|e| e.path == pointer) {
             return;
         }
-        let (source, certainty) = citation_for(&self.root, pointer);
-        self.reads.push(Evidence {
-            path: pointer.to_string(),
-            value,
-            source,
-            certainty,
-            via: None,
-        });
+        self.reads.push(read_evidence(&self.root, pointer, value));
     }
+}
 
-    fn evidence_of(&self, node: &Node) -> Evidence {
-        let mut value = resolve(&self.root, &node.pointer)
-            .cloned()
-            .unwrap_or(Value::Null);
-        let (source, certainty) = citation_for(&self.root, &node.pointer);
-        if let Value::Object(m) = &mut value {
-            m.remove("source");
-            m.remove("certainty");
-        }
-        Evidence {
-            path: node.pointer.clone(),
-            value,
-            source,
-            certainty,
-            via: None,
+/// A fact read at `pointer`, with the citation that covers it.
+pub(crate) fn read_evidence(root: &Value, pointer: &str, value: Value) -> Evidence {
+    let (source, certainty) = citation_for(root, pointer);
+    Evidence {
+        path: pointer.to_string(),
+        value,
+        source,
+        certainty,
+        via: None,
+    }
+}
+
+/// The fact at `pointer` named as evidence: its value without the citation, which has
+/// fields of its own.
+pub(crate) fn evidence_at(root: &Value, pointer: &str) -> Evidence {
+    let mut value = resolve(root, pointer).cloned().unwrap_or(Value::Null);
+    let (source, certainty) = citation_for(root, pointer);
+    if let Value::Object(m) = &mut value {
+        m.remove("source");
+        m.remove("certainty");
+    }
+    Evidence {
+        path: pointer.to_string(),
+        value,
+        source,
+        certainty,
+        via: None,
+    }
+}
+
+/// Adds what a consulted component rested on to a composite's evidence, once per path.
+pub(crate) fn add_component_evidence(to: &mut Vec<Evidence>, id: &str, evidence: &[Evidence]) {
+    for e in evidence {
+        if !to.iter().any(|x| x.path == e.path) {
+            let mut e = e.clone();
+            e.via.get_or_insert_with(|| id.to_string());
+            to.push(e);
         }
     }
 }
@@ -249,7 +281,7 @@ fn with_current<R>(
 /// The value at JSON pointer `pointer` (RFC 6901) in `root`. Like `Value::pointer`, but
 /// without allocating for the common token that has nothing escaped: every fact a rule
 /// reads comes through here.
-fn resolve<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+pub(crate) fn resolve<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
     if pointer.is_empty() {
         return Some(root);
     }
@@ -410,6 +442,13 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     };
     let pointer = format!("{}/{}", node.pointer, escaped);
     with_current(|t| {
+        t.observe(
+            || Op::Get {
+                pointer: pointer.clone(),
+                facts,
+            },
+            |root| memo::key_of_get(resolve(root, &pointer), facts),
+        );
         // Borrowed, not cloned: only scalars are copied out of the profile.
         let root = Arc::clone(&t.root);
         Ok(match resolve(&root, &pointer) {
@@ -453,11 +492,29 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
 
 fn node_json(node: &Node) -> String {
     TRACE.with(|t| {
-        t.borrow()
-            .as_ref()
-            .and_then(|t| resolve(&t.root, &node.pointer).map(|v| v.to_string()))
-            .unwrap_or_else(|| "()".to_string())
+        let mut t = t.borrow_mut();
+        let Some(t) = t.as_mut() else {
+            return "()".to_string();
+        };
+        let json = json_at(&t.root, &node.pointer);
+        t.observe(|| Op::Json(node.pointer.clone()), |_| json.clone());
+        json
     })
+}
+
+/// A fact as a rule sees it in `print`, interpolation and `join`: its JSON.
+pub(crate) fn json_at(root: &Value, pointer: &str) -> String {
+    resolve(root, pointer)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "()".to_string())
+}
+
+/// What `certainty(fact)` answers.
+pub(crate) fn certainty_at<'a>(root: &'a Value, pointer: &str) -> &'a str {
+    resolve(root, pointer)
+        .and_then(|v| v.get("certainty"))
+        .and_then(Value::as_str)
+        .unwrap_or("stated")
 }
 
 fn answer(
@@ -479,7 +536,7 @@ fn answer(
                     continue;
                 }
                 match item.try_cast::<Node>() {
-                    Some(node) => out.push(t.evidence_of(&node)),
+                    Some(node) => out.push(evidence_at(&t.root, &node.pointer)),
                     None => {
                         return Err("evidence must be facts read from `profile` \
                                     (an object or a list of objects)"
@@ -521,21 +578,19 @@ fn fold(items: Array, start: Verdict, op: fn(Verdict, Verdict) -> Verdict) -> Rh
 type RhaiResult = Result<ImmutableString, Box<EvalAltResult>>;
 
 fn consult(id: &str) -> RhaiResult {
-    with_current(|t| match t.components.get(id) {
-        None => Err(format!(
-            "rule `{id}` is not among this rule's `uses`: list it there to consult it"
-        )
-        .into()),
-        Some(Err(message)) => Err(format!("component rule `{id}` failed: {message}").into()),
-        Some(Ok((verdict, evidence))) => {
-            for e in evidence {
-                if !t.component_evidence.iter().any(|x| x.path == e.path) {
-                    let mut e = e.clone();
-                    e.via.get_or_insert_with(|| id.to_string());
-                    t.component_evidence.push(e);
-                }
+    with_current(|t| {
+        let key = memo::key_of_rule(t.components.get(id));
+        t.observe(|| Op::Rule(id.to_string()), |_| key);
+        match t.components.get(id) {
+            None => Err(format!(
+                "rule `{id}` is not among this rule's `uses`: list it there to consult it"
+            )
+            .into()),
+            Some(Err(message)) => Err(format!("component rule `{id}` failed: {message}").into()),
+            Some(Ok((verdict, evidence))) => {
+                add_component_evidence(&mut t.component_evidence, id, evidence);
+                Ok(verdict.as_str().into())
             }
-            Ok(verdict.as_str().into())
         }
     })
 }
@@ -641,11 +696,9 @@ pub fn build(limits: &Limits) -> Engine {
         })
         .register_fn("certainty", |n: &mut Node| -> RhaiResult {
             with_current(|t| {
-                Ok(resolve(&t.root, &n.pointer)
-                    .and_then(|v| v.get("certainty"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("stated")
-                    .into())
+                let c = certainty_at(&t.root, &n.pointer).to_string();
+                t.observe(|| Op::Certainty(n.pointer.clone()), |_| c.clone());
+                Ok(c.into())
             })
         })
         .register_fn("join", |items: Array, sep: &str| -> String {

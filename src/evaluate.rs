@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::finding::{Evidence, Failed, Finding, Report, Score, Scored};
 use crate::input::Document;
 use crate::load::{self, Loaded};
+use crate::memo::{self, Memo, Remembered, Shown};
 use crate::ruleset::{Entry, RuleSet};
 use crate::verdict::Verdict;
 
@@ -29,6 +30,8 @@ pub struct Scorer {
     /// Ids some composite consults: only their verdicts and evidence are kept while a
     /// profile is scored.
     consulted: BTreeSet<String>,
+    /// Answers remembered by what each rule observed; `None` runs every rule every time.
+    memo: Option<Memo>,
 }
 
 fn consulted(rules: &RuleSet) -> BTreeSet<String> {
@@ -59,8 +62,21 @@ impl Scorer {
             tracer: engine::build_tracer(&limits),
             limits,
             consulted: consulted(&rules),
+            memo: Some(Memo::new(rules.entries.len(), memo::BUDGET)),
             rules,
         })
+    }
+
+    /// Whether to remember answers by what each rule observed (on by default; see
+    /// [`crate::memo`]). Off, every rule runs on every profile.
+    pub fn remembering(mut self, on: bool) -> Scorer {
+        self.memo = on.then(|| Memo::new(self.rules.entries.len(), memo::BUDGET));
+        self
+    }
+
+    /// How often a remembered answer was used, when answers are remembered.
+    pub fn memo_stats(&self) -> Option<memo::Stats> {
+        self.memo.as_ref().map(Memo::stats)
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -75,7 +91,8 @@ impl Scorer {
     pub fn select(mut self, keep: &dyn Fn(&Entry) -> bool) -> Scorer {
         self.rules = self.rules.select(keep);
         self.consulted = consulted(&self.rules);
-        self
+        let on = self.memo.is_some();
+        self.remembering(on)
     }
 
     /// Scores one document; a document that cannot be read becomes a failed report.
@@ -119,7 +136,7 @@ impl Scorer {
             BTreeMap::new();
         for &i in &self.rules.order {
             let entry = &self.rules.entries[i];
-            let explained = self.evaluate_entry(entry, loaded, &verdicts, keep_reads);
+            let explained = self.evaluate_entry(i, entry, loaded, &verdicts, keep_reads);
             // Only what a composite consults is kept for it.
             if self.consulted.contains(entry.id()) {
                 let f = &explained.finding;
@@ -175,6 +192,7 @@ impl Scorer {
 
     fn evaluate_entry(
         &self,
+        index: usize,
         entry: &Entry,
         loaded: &Loaded,
         verdicts: &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
@@ -202,17 +220,41 @@ impl Scorer {
             }
             Entry::Ready(r) => r,
         };
-        let components = rule
+        let components: memo::Components = rule
             .meta
             .uses
             .iter()
             .filter_map(|u| verdicts.get(u).map(|v| (u.clone(), v.clone())))
             .collect();
-        let trace = Trace::new(
+        // Scoring wants only the finding: a remembered one is exact. `explain` and
+        // friends want every read, so they always run the rule.
+        let memo = self.memo.as_ref().filter(|_| !keep_reads);
+        if let Some(memo) = memo {
+            let root = &*loaded.value;
+            let remembered = memo.recall(index, root, &components, |r| Finding {
+                rule: rule.meta.id.clone(),
+                title: rule.meta.title.clone(),
+                verdict: r.verdict,
+                weight: rule.meta.weight,
+                reason: r.reason.clone(),
+                evidence: r.evidence(root, &components),
+                output: r.output.clone(),
+            });
+            if let Some(finding) = remembered {
+                return Explained {
+                    finding,
+                    reads: Vec::new(),
+                };
+            }
+        }
+        let mut trace = Trace::new(
             loaded.value.clone(),
             components,
             Duration::from_millis(self.limits.timeout_ms),
         );
+        if memo.is_some() {
+            trace = trace.observing();
+        }
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let (result, trace) = with_trace(trace, || {
             self.engine.call_fn_with_options::<Dynamic>(
@@ -225,6 +267,7 @@ impl Scorer {
         });
         let meta = &rule.meta;
         let mut trace = trace;
+        let observed = trace.observed.take();
         // What the rule read is its evidence unless it named some; when the caller
         // does not want the reads too, they move rather than being copied.
         let reads = |trace: &mut Trace| {
@@ -237,6 +280,32 @@ impl Scorer {
         let (verdict, reason, evidence) = match result {
             Ok(d) if d.is::<Answer>() => {
                 let a: Answer = d.cast();
+                if let (Some(memo), Some(observed)) = (memo, observed) {
+                    let shown = match &a.evidence {
+                        Some(e) => Shown::Named(e.iter().map(|e| e.path.clone()).collect()),
+                        None => Shown::Read {
+                            reads: trace
+                                .reads
+                                .iter()
+                                .map(|e| (e.path.clone(), e.value.clone()))
+                                .collect(),
+                            consulted: observed
+                                .iter()
+                                .filter_map(|(op, _)| match op {
+                                    memo::Op::Rule(id) => Some(id.clone()),
+                                    _ => None,
+                                })
+                                .collect(),
+                        },
+                    };
+                    let remembered = Remembered {
+                        verdict: a.verdict,
+                        reason: a.reason.clone(),
+                        output: trace.output.clone(),
+                        evidence: shown,
+                    };
+                    memo.remember(index, observed, remembered);
+                }
                 let evidence = match a.evidence {
                     Some(e) => e,
                     None => {

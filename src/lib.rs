@@ -20,6 +20,7 @@ pub mod finding;
 pub mod input;
 pub mod lint;
 pub mod load;
+pub mod memo;
 pub mod output;
 pub mod profile;
 pub mod render;

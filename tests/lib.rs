@@ -5,6 +5,7 @@ mod batch;
 mod cli;
 mod cohort;
 mod hostile;
+mod memo;
 mod output;
 mod props;
 mod rules;

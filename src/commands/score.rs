@@ -131,7 +131,8 @@ pub fn select(scorer: Scorer, only: &[String], tags: &[String]) -> Result<Scorer
 
 fn run_once(args: &ScoreArgs) -> Result<u8, Error> {
     let started = Instant::now();
-    let scorer = Scorer::new(args.rules.rules.as_deref(), args.rules.limits())?;
+    let scorer =
+        Scorer::new(args.rules.rules.as_deref(), args.rules.limits())?.remembering(!args.no_cache);
     let scorer = select(scorer, &args.only, &args.tags)?;
     let mut code = super::report_rule_errors(&scorer);
     let sources = super::sources_or_history(&args.paths);

@@ -1,0 +1,339 @@
+//! Rule answers remembered by what the rule observed.
+//!
+//! A rule is a pure function of what it observes of a profile: the sandbox has no clock,
+//! no randomness and no state that outlives a call. So once a rule has answered on one
+//! profile, any profile on which it would observe the same things, step by step, gets the
+//! same verdict, reason and printed output, and it needs no second run. Each rule keeps a
+//! trie of its runs: a node asks one question of the profile (the value at a path, a
+//! fact's JSON, its certainty, a component's verdict), each distinct answer leads on, and
+//! a leaf holds the answer. Since the next question depends only on the answers so far,
+//! walking the trie on a new profile either reaches a leaf, which is exact, or stops,
+//! and the rule runs as usual and its run is added.
+//!
+//! Evidence is never taken from the remembered run: it is rebuilt from the profile at
+//! hand (its paths, values and citations), so two profiles that share a verdict still
+//! show their own sources. Runs that end in `error` are never remembered (a limit can
+//! depend on the machine), and the tries stop growing at a memory budget.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::RwLock;
+
+use serde_json::Value;
+
+use crate::engine::{
+    add_component_evidence, certainty_at, evidence_at, json_at, read_evidence, resolve,
+};
+use crate::finding::Evidence;
+use crate::verdict::Verdict;
+
+/// The verdicts (and evidence) of the components a composite may consult.
+pub type Components = BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>;
+
+/// Bytes all tries together may take, roughly: past it, runs are no longer added.
+pub const BUDGET: usize = 16 << 20;
+
+/// One question a rule asked of the profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// `fact.key`: what is at `pointer` (`facts`: a cited list, where `{"none": ...}`
+    /// reads as an empty list).
+    Get { pointer: String, facts: bool },
+    /// A fact's JSON, as `print`, interpolation and `join` show it.
+    Json(String),
+    /// `certainty(fact)`.
+    Certainty(String),
+    /// `rule(id)`.
+    Rule(String),
+}
+
+impl Op {
+    /// The answer this question gets on `root`; the same function the engine records
+    /// with, so a remembered run and a fresh one can never disagree on it.
+    fn ask(&self, root: &Value, components: &Components) -> String {
+        match self {
+            Op::Get { pointer, facts } => key_of_get(resolve(root, pointer), *facts),
+            Op::Json(pointer) => json_at(root, pointer),
+            Op::Certainty(pointer) => certainty_at(root, pointer).to_string(),
+            Op::Rule(id) => key_of_rule(components.get(id)),
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Op::Get { pointer, .. } | Op::Json(pointer) | Op::Certainty(pointer) => pointer.len(),
+            Op::Rule(id) => id.len(),
+        }
+    }
+}
+
+/// Separates the items of a list in a key: JSON text never holds a raw U+0001.
+const SEP: char = '\u{1}';
+
+/// Everything a rule can tell of the value at a path from what reading it returns: its
+/// kind, a scalar's value, a list's length and each item's kind or value.
+pub fn key_of_get(v: Option<&Value>, facts: bool) -> String {
+    fn scalar(out: &mut String, v: &Value) {
+        out.push('s');
+        out.push_str(&v.to_string());
+    }
+    match v {
+        None | Some(Value::Null) => "~".to_string(),
+        Some(Value::Object(m)) if facts && m.contains_key("none") => "n".to_string(),
+        Some(Value::Object(_)) => "o".to_string(),
+        Some(Value::Array(items)) => {
+            let mut out = String::from("a");
+            for item in items {
+                out.push(SEP);
+                match item {
+                    Value::Object(_) => out.push('O'),
+                    Value::Array(_) => out.push('A'),
+                    v => scalar(&mut out, v),
+                }
+            }
+            out
+        }
+        Some(v) => {
+            let mut out = String::new();
+            scalar(&mut out, v);
+            out
+        }
+    }
+}
+
+/// What `rule(id)` tells: the component's verdict, or why it cannot.
+pub fn key_of_rule(c: Option<&Result<(Verdict, Vec<Evidence>), String>>) -> String {
+    match c {
+        None => "?".to_string(),
+        Some(Err(message)) => format!("e{message}"),
+        Some(Ok((verdict, _))) => format!("v{}", verdict.as_str()),
+    }
+}
+
+/// A remembered answer.
+#[derive(Debug)]
+pub struct Remembered {
+    pub verdict: Verdict,
+    pub reason: String,
+    pub output: Vec<String>,
+    pub evidence: Shown,
+}
+
+/// Where a remembered answer's evidence comes from.
+#[derive(Debug)]
+pub enum Shown {
+    /// The facts the rule named, by path.
+    Named(Vec<String>),
+    /// Everything it read (path and the value it saw), then what its components
+    /// rested on, in the order it consulted them.
+    Read {
+        reads: Vec<(String, Value)>,
+        consulted: Vec<String>,
+    },
+}
+
+impl Remembered {
+    /// The evidence, rebuilt from `root`: the same as a fresh run on it would give.
+    pub fn evidence(&self, root: &Value, components: &Components) -> Vec<Evidence> {
+        match &self.evidence {
+            Shown::Named(paths) => paths.iter().map(|p| evidence_at(root, p)).collect(),
+            Shown::Read { reads, consulted } => {
+                let mut out: Vec<Evidence> = reads
+                    .iter()
+                    .map(|(p, v)| read_evidence(root, p, v.clone()))
+                    .collect();
+                let mut via = Vec::new();
+                for id in consulted {
+                    if let Some(Ok((_, evidence))) = components.get(id) {
+                        add_component_evidence(&mut via, id, evidence);
+                    }
+                }
+                out.append(&mut via);
+                out
+            }
+        }
+    }
+
+    fn size(&self) -> usize {
+        let shown = match &self.evidence {
+            Shown::Named(paths) => paths.iter().map(|p| p.len() + 24).sum(),
+            Shown::Read { reads, consulted } => {
+                reads.iter().map(|(p, _)| 2 * p.len() + 48).sum::<usize>()
+                    + consulted.iter().map(|c| c.len() + 24).sum::<usize>()
+            }
+        };
+        self.reason.len() + self.output.iter().map(|o| o.len() + 24).sum::<usize>() + shown + 96
+    }
+}
+
+#[derive(Debug)]
+enum Step {
+    /// Not reached by any run yet.
+    Open,
+    Ask {
+        op: Op,
+        next: HashMap<String, usize>,
+    },
+    Answer(Remembered),
+}
+
+#[derive(Debug)]
+struct Trie {
+    steps: Vec<Step>,
+}
+
+impl Default for Trie {
+    fn default() -> Trie {
+        Trie {
+            steps: vec![Step::Open],
+        }
+    }
+}
+
+/// One trie per rule, shared by every thread that scores.
+#[derive(Debug)]
+pub struct Memo {
+    tries: Vec<RwLock<Trie>>,
+    left: AtomicUsize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// How often remembered answers were used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+impl Memo {
+    /// Empty tries for `rules` rules, growing to at most `budget` bytes in all.
+    pub fn new(rules: usize, budget: usize) -> Memo {
+        Memo {
+            tries: (0..rules).map(|_| RwLock::default()).collect(),
+            left: AtomicUsize::new(budget),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Rule `rule`'s remembered answer on `root`, if some run observed what it would.
+    /// `f` sees it while the trie is held for reading.
+    pub fn recall<R>(
+        &self,
+        rule: usize,
+        root: &Value,
+        components: &Components,
+        f: impl FnOnce(&Remembered) -> R,
+    ) -> Option<R> {
+        let trie = self.tries.get(rule)?.read().ok()?;
+        let mut at = 0;
+        let found = loop {
+            match &trie.steps[at] {
+                Step::Open => break None,
+                Step::Answer(r) => break Some(f(r)),
+                Step::Ask { op, next } => match next.get(&op.ask(root, components)) {
+                    Some(&n) => at = n,
+                    None => break None,
+                },
+            }
+        };
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Adds a run of rule `rule`: what it observed, in order, and its answer.
+    pub fn remember(&self, rule: usize, observed: Vec<(Op, String)>, answer: Remembered) {
+        let cost = answer.size()
+            + observed
+                .iter()
+                .map(|(op, key)| op.size() + key.len() + 96)
+                .sum::<usize>();
+        let taken = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(cost)
+            });
+        if taken.is_err() {
+            return;
+        }
+        let Some(Ok(mut trie)) = self.tries.get(rule).map(RwLock::write) else {
+            return;
+        };
+        let mut at = 0;
+        for (op, key) in observed {
+            let fresh = trie.steps.len();
+            match &mut trie.steps[at] {
+                Step::Open => {
+                    let next = HashMap::from([(key, fresh)]);
+                    trie.steps[at] = Step::Ask { op, next };
+                    trie.steps.push(Step::Open);
+                    at = fresh;
+                }
+                Step::Ask { op: asked, next } => {
+                    // A pure rule asks the same question here every time; anything else
+                    // means the run is not what it seemed, and it is not remembered.
+                    if *asked != op {
+                        return;
+                    }
+                    match next.get(&key) {
+                        Some(&n) => at = n,
+                        None => {
+                            next.insert(key, fresh);
+                            trie.steps.push(Step::Open);
+                            at = fresh;
+                        }
+                    }
+                }
+                // Another thread got here first with the same answer.
+                Step::Answer(_) => return,
+            }
+        }
+        if let Step::Open = trie.steps[at] {
+            trie.steps[at] = Step::Answer(answer);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_tell_apart_what_a_rule_can_tell_apart() {
+        let facts = json!({"none": {"ref": "preface", "quote": "x"}});
+        assert_eq!(key_of_get(None, false), "~");
+        assert_eq!(key_of_get(Some(&Value::Null), false), "~");
+        assert_eq!(key_of_get(Some(&facts), true), "n");
+        assert_eq!(key_of_get(Some(&facts), false), "o");
+        assert_ne!(
+            key_of_get(Some(&json!(["a", "b"])), false),
+            key_of_get(Some(&json!(["a\u{1}sb"])), false)
+        );
+        assert_ne!(
+            key_of_get(Some(&json!(1)), false),
+            key_of_get(Some(&json!(1.0)), false)
+        );
+        assert_ne!(
+            key_of_get(Some(&json!([{}])), false),
+            key_of_get(Some(&json!([[]])), false)
+        );
+        assert_ne!(
+            key_of_get(Some(&json!("o")), false),
+            key_of_get(Some(&json!({})), false)
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! Remembered answers (`src/memo.rs`) must be exactly what running the rule gives.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use casematch::engine::Limits;
+use casematch::evaluate::Scorer;
+use casematch::load;
+
+use crate::support::{case_files, root};
+
+/// The 20 cases, then `n` profiles each made of fields taken from different cases, so
+/// that rules meet both repeated and new combinations of facts.
+fn mixed_profiles(n: usize) -> Vec<String> {
+    let cases: Vec<Value> = case_files()
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    let keys: Vec<String> = {
+        let mut keys: Vec<String> = cases
+            .iter()
+            .flat_map(|c| c.as_object().unwrap().keys().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    };
+    let mut out: Vec<String> = cases.iter().map(Value::to_string).collect();
+    for i in 0..n {
+        let mut p = serde_json::Map::new();
+        p.insert("id".into(), Value::from(format!("mixed-{i}")));
+        p.insert("name".into(), Value::from(format!("Mixed {i}")));
+        for (k, key) in keys.iter().enumerate() {
+            if key == "id" || key == "name" {
+                continue;
+            }
+            // A deterministic spread: each field from its own case.
+            let from = &cases[(i * 7 + k * 13 + i * k) % cases.len()];
+            if let Some(v) = from.get(key) {
+                p.insert(key.clone(), v.clone());
+            }
+        }
+        out.push(Value::Object(p).to_string());
+    }
+    out
+}
+
+/// Each profile scored by `scorer`, as JSON text.
+fn scored(scorer: &Scorer, profiles: &[String]) -> Vec<String> {
+    profiles
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let origin = format!("mixed.ndjson:{}", i + 1);
+            match load::parse(text, &origin) {
+                Ok(loaded) => serde_json::to_string(&scorer.score(&loaded, &origin)).unwrap(),
+                Err(e) => format!("error: {e}"),
+            }
+        })
+        .collect()
+}
+
+fn compare(dir: &Path, profiles: &[String]) -> casematch::memo::Stats {
+    let fresh = Scorer::new(Some(dir), Limits::default())
+        .unwrap()
+        .remembering(false);
+    let remembering = Scorer::new(Some(dir), Limits::default()).unwrap();
+    let expected = scored(&fresh, profiles);
+    // Twice: the second pass answers from memory wherever the first could fill it.
+    for pass in 0..2 {
+        let got = scored(&remembering, profiles);
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(g, e, "pass {pass}, profile {i}");
+        }
+    }
+    assert_eq!(fresh.memo_stats(), None);
+    remembering.memo_stats().unwrap()
+}
+
+#[test]
+fn remembered_answers_are_those_of_a_fresh_run_for_every_shipped_rule() {
+    let profiles = mixed_profiles(300);
+    let valid = profiles
+        .iter()
+        .filter(|p| load::parse(p, "x").is_ok())
+        .count();
+    assert!(valid > 250, "only {valid} mixed profiles are valid");
+    let stats = compare(&root().join("rules"), &profiles);
+    // Both paths were taken: some answers from memory, some from runs.
+    assert!(stats.hits > 0 && stats.misses > 0, "{stats:?}");
+}
+
+/// Rules that use every way of observing a profile: reading, printing a fact, its
+/// certainty, naming evidence, and consulting another rule.
+const OBSERVERS: &[(&str, &str)] = &[
+    (
+        "printer",
+        r#"const RULE = #{ id: "printer", title: "t", description: "d", weight: 1, tags: [],
+            source: #{ ref: "preface", quote: "x" } };
+        fn evaluate(profile) {
+            let d = profile.defection;
+            if d == () { return unknown("no defection"); }
+            print(`defection: ${d}`);
+            debug(d.place);
+            yes(`at ${d.place}`)
+        }"#,
+    ),
+    (
+        "certain",
+        r#"const RULE = #{ id: "certain", title: "t", description: "d", weight: 2, tags: [],
+            source: #{ ref: "preface", quote: "x" } };
+        fn evaluate(profile) {
+            let fs = profile.fears;
+            if fs == () { return unknown("silent"); }
+            if fs.is_empty() { return no("none"); }
+            let c = fs.map(|f| certainty(f));
+            let named = fs.filter(|f| certainty(f) == "stated");
+            if named.is_empty() { return unknown(c.join(","), fs); }
+            yes(join(named, " | "), named)
+        }"#,
+    ),
+    (
+        "composite",
+        r#"const RULE = #{ id: "composite", title: "t", description: "d", weight: 3, tags: [],
+            source: #{ ref: "preface", quote: "x" }, uses: ["certain", "printer"] };
+        fn evaluate(profile) {
+            let a = rule("certain");
+            let b = rule("printer");
+            let r = profile.recalls;
+            let n = if r == () { -1 } else { r.len() };
+            let v = kleene_or([a, b]);
+            switch v { "yes" => yes(`${v} ${n}`), "no" => no(`${n}`), _ => unknown(`${n}`) }
+        }"#,
+    ),
+];
+
+#[test]
+fn remembered_answers_are_exact_for_every_kind_of_observation() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, text) in OBSERVERS {
+        std::fs::write(dir.path().join(format!("{id}.rhai")), text).unwrap();
+    }
+    let stats = compare(dir.path(), &mixed_profiles(200));
+    assert!(stats.hits > 0 && stats.misses > 0, "{stats:?}");
+}
+
+#[test]
+fn a_remembered_answer_shows_the_evidence_of_the_profile_at_hand() {
+    let scorer = Scorer::new(Some(&root().join("rules")), Limits::default())
+        .unwrap()
+        .select(&|e| e.id() == "under_recall");
+    let petrov: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/cases/20-petrov.json")).unwrap(),
+    )
+    .unwrap();
+    let mut other = petrov.clone();
+    other["id"] = Value::from("other");
+    // Same facts, another citation: the rule observes nothing different.
+    let quote = "In March, 1954, he received word";
+    let cited = other["recalls"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["source"]["quote"].as_str().unwrap().contains(quote))
+        .unwrap();
+    cited["source"]["ref"] = Value::from("section II");
+    let first = scorer.score(&load::parse(&petrov.to_string(), "a").unwrap(), "a");
+    let second = scorer.score(&load::parse(&other.to_string(), "b").unwrap(), "b");
+    assert_eq!(scorer.memo_stats().unwrap().hits, 1);
+    let refs = |s: &casematch::finding::Scored| -> Vec<String> {
+        s.findings[0]
+            .evidence
+            .iter()
+            .map(|e| e.source.as_ref().unwrap().reference.to_string())
+            .collect()
+    };
+    assert_eq!(first.findings[0].reason, second.findings[0].reason);
+    assert!(refs(&first).contains(&"appendix: Petrov".to_string()));
+    assert!(
+        refs(&second).contains(&"section II".to_string()),
+        "{:?}",
+        refs(&second)
+    );
+}
