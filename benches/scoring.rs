@@ -1,5 +1,6 @@
-//! Micro-benchmarks: one profile x all shipped rules, compiling the rule set, and
-//! parsing a profile. `cargo bench --bench scoring` (never part of `cargo test`).
+//! Micro-benchmarks: one profile x all shipped rules (answers remembered, and every rule
+//! run), parsing a profile, writing its findings as NDJSON, and compiling the rule set.
+//! `cargo bench --bench scoring` (never part of `cargo test`).
 
 use std::hint::black_box;
 
@@ -12,11 +13,22 @@ const PETROV: &str = include_str!("../fixtures/cases/20-petrov.json");
 
 fn benches(c: &mut Criterion) {
     let scorer = Scorer::new(None, Limits::default()).expect("the embedded rules load");
+    let fresh = Scorer::new(None, Limits::default())
+        .expect("the embedded rules load")
+        .remembering(false);
     let rules = scorer.rules().entries.len();
     let loaded = load::parse(PETROV, "petrov.json").expect("petrov parses");
 
-    c.bench_function(&format!("score one profile x {rules} rules"), |b| {
+    // After the first iteration every answer is remembered: the best case.
+    c.bench_function(&format!("score one profile x {rules} rules, remembered"), |b| {
         b.iter(|| scorer.score(black_box(&loaded), "petrov.json"))
+    });
+    c.bench_function(&format!("score one profile x {rules} rules, every rule run"), |b| {
+        b.iter(|| fresh.score(black_box(&loaded), "petrov.json"))
+    });
+    let scored = fresh.score(&loaded, "petrov.json");
+    c.bench_function("write one profile's findings as an NDJSON line", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&scored)).unwrap())
     });
     c.bench_function("parse one profile", |b| {
         b.iter(|| load::parse(black_box(PETROV), "petrov.json"))

@@ -158,7 +158,12 @@ fn run_once(args: &ScoreArgs) -> Result<u8, Error> {
     // Last on stderr, after every problem line, so a script can take it or drop it
     // (`tail -n 1`, `--quiet`).
     if !args.quiet {
-        let _ = writeln!(io::stderr(), "{}", summary(&tally, started.elapsed()));
+        let mut line = summary(&tally, started.elapsed());
+        if let Some(m) = scorer.memo_stats().filter(|m| m.hits + m.misses > 0) {
+            let share = 100.0 * m.hits as f64 / (m.hits + m.misses) as f64;
+            line += &format!("; {share:.0}% of answers remembered");
+        }
+        let _ = writeln!(io::stderr(), "{line}");
     }
     if tally.rule_errors > 0 {
         code = exit::RULE_FAILED;
