@@ -20,12 +20,14 @@ fn benches(c: &mut Criterion) {
     let loaded = load::parse(PETROV, "petrov.json").expect("petrov parses");
 
     // After the first iteration every answer is remembered: the best case.
-    c.bench_function(&format!("score one profile x {rules} rules, remembered"), |b| {
-        b.iter(|| scorer.score(black_box(&loaded), "petrov.json"))
-    });
-    c.bench_function(&format!("score one profile x {rules} rules, every rule run"), |b| {
-        b.iter(|| fresh.score(black_box(&loaded), "petrov.json"))
-    });
+    c.bench_function(
+        &format!("score one profile x {rules} rules, remembered"),
+        |b| b.iter(|| scorer.score(black_box(&loaded), "petrov.json")),
+    );
+    c.bench_function(
+        &format!("score one profile x {rules} rules, every rule run"),
+        |b| b.iter(|| fresh.score(black_box(&loaded), "petrov.json")),
+    );
     let scored = fresh.score(&loaded, "petrov.json");
     c.bench_function("write one profile's findings as an NDJSON line", |b| {
         b.iter(|| serde_json::to_vec(black_box(&scored)).unwrap())

@@ -311,55 +311,74 @@ fn with_current<R>(
 /// without allocating for the common token that has nothing escaped: every fact a rule
 /// reads comes through here.
 pub(crate) fn resolve<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
-    if pointer.is_empty() {
-        return Some(root);
-    }
-    let rest = pointer.strip_prefix('/')?;
     let mut at = root;
-    for token in rest.split('/') {
-        let unescaped;
-        let token = if token.contains('~') {
-            unescaped = token.replace("~1", "/").replace("~0", "~");
-            unescaped.as_str()
-        } else {
-            token
-        };
-        at = match at {
-            Value::Object(m) => m.get(token)?,
-            Value::Array(a) => {
-                // RFC 6901: no leading zeros, no sign.
-                if token.len() > 1 && token.starts_with('0') || token.starts_with('+') {
-                    return None;
-                }
-                a.get(token.parse::<usize>().ok()?)?
-            }
-            _ => return None,
-        };
+    for token in tokens(pointer)? {
+        at = step(at, token)?;
     }
     Some(at)
 }
 
-/// The citation that covers `pointer`: that of the nearest enclosing fact.
+/// The reference tokens of a JSON pointer, still escaped; `None` if it is not one.
+fn tokens(pointer: &str) -> Option<impl Iterator<Item = &str>> {
+    let rest = match pointer {
+        "" => None,
+        p => Some(p.strip_prefix('/')?),
+    };
+    Some(rest.into_iter().flat_map(|r| r.split('/')))
+}
+
+/// One step down a JSON pointer.
+fn step<'a>(at: &'a Value, token: &str) -> Option<&'a Value> {
+    let unescaped;
+    let token = if token.contains('~') {
+        unescaped = token.replace("~1", "/").replace("~0", "~");
+        unescaped.as_str()
+    } else {
+        token
+    };
+    match at {
+        Value::Object(m) => m.get(token),
+        Value::Array(a) => {
+            // RFC 6901: no leading zeros, no sign.
+            if token.len() > 1 && token.starts_with('0') || token.starts_with('+') {
+                return None;
+            }
+            a.get(token.parse::<usize>().ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// The citation that covers `pointer`: that of the nearest enclosing fact. One walk
+/// down the pointer, then the deepest cited object first.
 fn citation_for(root: &Value, pointer: &str) -> (Option<Citation>, Certainty) {
     use serde::Deserialize as _;
-    let mut prefix = pointer;
-    loop {
-        if let Some(Value::Object(m)) = resolve(root, prefix) {
-            let cited = m.get("source").or_else(|| m.get("none"));
-            // Deserialised from a borrow: the citation is not copied twice.
-            if let Some(c) = cited.and_then(|c| Citation::deserialize(c).ok()) {
-                let certainty = m
-                    .get("certainty")
-                    .and_then(|c| Certainty::deserialize(c).ok())
-                    .unwrap_or_default();
-                return (Some(c), certainty);
+    let mut cited: Vec<&serde_json::Map<String, Value>> = Vec::new();
+    let mut at = Some(root);
+    let mut rest = tokens(pointer);
+    while let Some(v) = at {
+        if let Value::Object(m) = v {
+            if m.contains_key("source") || m.contains_key("none") {
+                cited.push(m);
             }
         }
-        match prefix.rfind('/') {
-            Some(i) => prefix = &prefix[..i],
-            None => return (None, Certainty::Stated),
+        at = rest
+            .as_mut()
+            .and_then(Iterator::next)
+            .and_then(|t| step(v, t));
+    }
+    for m in cited.into_iter().rev() {
+        let c = m.get("source").or_else(|| m.get("none"));
+        // Deserialised from a borrow: the citation is not copied twice.
+        if let Some(c) = c.and_then(|c| Citation::deserialize(c).ok()) {
+            let certainty = m
+                .get("certainty")
+                .and_then(|c| Certainty::deserialize(c).ok())
+                .unwrap_or_default();
+            return (Some(c), certainty);
         }
     }
+    (None, Certainty::Stated)
 }
 
 fn escape(key: &str) -> String {
@@ -476,7 +495,11 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
                 pointer: pointer.clone(),
                 facts,
             },
-            |root| memo::key_of_get(resolve(root, &pointer), facts),
+            |root| {
+                let mut key = String::new();
+                memo::key_of_get(resolve(root, &pointer), facts, &mut key);
+                key
+            },
         );
         // Borrowed, not cloned: only scalars are copied out of the profile.
         let root = Arc::clone(&t.root);

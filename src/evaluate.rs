@@ -134,9 +134,12 @@ impl Scorer {
         let mut results: Vec<Option<Explained>> = vec![None; self.rules.entries.len()];
         let mut verdicts: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>> =
             BTreeMap::new();
+        // (answers remembered, rules run)
+        let mut tally = (0, 0);
         for &i in &self.rules.order {
             let entry = &self.rules.entries[i];
-            let explained = self.evaluate_entry(i, entry, loaded, &verdicts, keep_reads);
+            let explained =
+                self.evaluate_entry(i, entry, loaded, &verdicts, keep_reads, &mut tally);
             // Only what a composite consults is kept for it.
             if self.consulted.contains(entry.id()) {
                 let f = &explained.finding;
@@ -148,6 +151,9 @@ impl Scorer {
                 verdicts.insert(entry.id().to_string(), outcome);
             }
             results[i] = Some(explained);
+        }
+        if let Some(memo) = &self.memo {
+            memo.count(tally.0, tally.1);
         }
         results.into_iter().flatten().collect()
     }
@@ -197,6 +203,7 @@ impl Scorer {
         loaded: &Loaded,
         verdicts: &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
         keep_reads: bool,
+        tally: &mut (u64, u64),
     ) -> Explained {
         let rule = match entry {
             Entry::Broken {
@@ -241,11 +248,13 @@ impl Scorer {
                 output: r.output.clone(),
             });
             if let Some(finding) = remembered {
+                tally.0 += 1;
                 return Explained {
                     finding,
                     reads: Vec::new(),
                 };
             }
+            tally.1 += 1;
         }
         let mut trace = Trace::new(
             loaded.value.clone(),

@@ -48,14 +48,15 @@ pub enum Op {
 }
 
 impl Op {
-    /// The answer this question gets on `root`; the same function the engine records
-    /// with, so a remembered run and a fresh one can never disagree on it.
-    fn ask(&self, root: &Value, components: &Components) -> String {
+    /// The answer this question gets on `root`, written to `out`; the same functions
+    /// the engine records with, so a remembered run and a fresh one can never disagree.
+    fn ask(&self, root: &Value, components: &Components, out: &mut String) {
+        out.clear();
         match self {
-            Op::Get { pointer, facts } => key_of_get(resolve(root, pointer), *facts),
-            Op::Json(pointer) => json_at(root, pointer),
-            Op::Certainty(pointer) => certainty_at(root, pointer).to_string(),
-            Op::Rule(id) => key_of_rule(components.get(id)),
+            Op::Get { pointer, facts } => key_of_get(resolve(root, pointer), *facts, out),
+            Op::Json(pointer) => out.push_str(&json_at(root, pointer)),
+            Op::Certainty(pointer) => out.push_str(certainty_at(root, pointer)),
+            Op::Rule(id) => out.push_str(&key_of_rule(components.get(id))),
         }
     }
 
@@ -67,37 +68,39 @@ impl Op {
     }
 }
 
-/// Separates the items of a list in a key: JSON text never holds a raw U+0001.
-const SEP: char = '\u{1}';
-
 /// Everything a rule can tell of the value at a path from what reading it returns: its
-/// kind, a scalar's value, a list's length and each item's kind or value.
-pub fn key_of_get(v: Option<&Value>, facts: bool) -> String {
-    fn scalar(out: &mut String, v: &Value) {
-        out.push('s');
-        out.push_str(&v.to_string());
+/// kind, a scalar's value, a list's length and each item's kind or value, written to
+/// `out`. Every part is self-delimiting (a string carries its length, a number ends in
+/// `;`), so two different values never write the same key.
+pub fn key_of_get(v: Option<&Value>, facts: bool, out: &mut String) {
+    use std::fmt::Write as _;
+    fn item(out: &mut String, v: &Value) {
+        match v {
+            Value::Null => out.push('~'),
+            Value::Bool(true) => out.push('t'),
+            Value::Bool(false) => out.push('f'),
+            Value::Number(n) => {
+                let _ = write!(out, "#{n};");
+            }
+            Value::String(s) => {
+                let _ = write!(out, "s{}:", s.len());
+                out.push_str(s);
+            }
+            Value::Object(_) => out.push('O'),
+            Value::Array(_) => out.push('A'),
+        }
     }
     match v {
-        None | Some(Value::Null) => "~".to_string(),
-        Some(Value::Object(m)) if facts && m.contains_key("none") => "n".to_string(),
-        Some(Value::Object(_)) => "o".to_string(),
+        None | Some(Value::Null) => out.push('~'),
+        Some(Value::Object(m)) if facts && m.contains_key("none") => out.push('n'),
+        Some(Value::Object(_)) => out.push('o'),
         Some(Value::Array(items)) => {
-            let mut out = String::from("a");
-            for item in items {
-                out.push(SEP);
-                match item {
-                    Value::Object(_) => out.push('O'),
-                    Value::Array(_) => out.push('A'),
-                    v => scalar(&mut out, v),
-                }
+            let _ = write!(out, "a{}:", items.len());
+            for v in items {
+                item(out, v);
             }
-            out
         }
-        Some(v) => {
-            let mut out = String::new();
-            scalar(&mut out, v);
-            out
-        }
+        Some(v) => item(out, v),
     }
 }
 
@@ -235,23 +238,28 @@ impl Memo {
     ) -> Option<R> {
         let trie = self.tries.get(rule)?.read().ok()?;
         let mut at = 0;
+        let mut key = String::new();
         let found = loop {
             match &trie.steps[at] {
                 Step::Open => break None,
                 Step::Answer(r) => break Some(f(r)),
-                Step::Ask { op, next } => match next.get(&op.ask(root, components)) {
-                    Some(&n) => at = n,
-                    None => break None,
-                },
+                Step::Ask { op, next } => {
+                    op.ask(root, components, &mut key);
+                    match next.get(key.as_str()) {
+                        Some(&n) => at = n,
+                        None => break None,
+                    }
+                }
             }
         };
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
         found
+    }
+
+    /// Counts answers taken from memory and rules run, once per profile rather than per
+    /// rule: the counters are shared by every thread.
+    pub fn count(&self, hits: u64, misses: u64) {
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses.fetch_add(misses, Ordering::Relaxed);
     }
 
     /// Adds a run of rule `rule`: what it observed, in order, and its answer.
@@ -312,28 +320,36 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn key(v: Option<&Value>, facts: bool) -> String {
+        let mut out = String::new();
+        key_of_get(v, facts, &mut out);
+        out
+    }
+
     #[test]
     fn keys_tell_apart_what_a_rule_can_tell_apart() {
         let facts = json!({"none": {"ref": "preface", "quote": "x"}});
-        assert_eq!(key_of_get(None, false), "~");
-        assert_eq!(key_of_get(Some(&Value::Null), false), "~");
-        assert_eq!(key_of_get(Some(&facts), true), "n");
-        assert_eq!(key_of_get(Some(&facts), false), "o");
+        assert_eq!(key(None, false), "~");
+        assert_eq!(key(Some(&Value::Null), false), "~");
+        assert_eq!(key(Some(&facts), true), "n");
+        assert_eq!(key(Some(&facts), false), "o");
         assert_ne!(
-            key_of_get(Some(&json!(["a", "b"])), false),
-            key_of_get(Some(&json!(["a\u{1}sb"])), false)
+            key(Some(&json!(["a", "b"])), false),
+            key(Some(&json!(["as1:b"])), false)
         );
         assert_ne!(
-            key_of_get(Some(&json!(1)), false),
-            key_of_get(Some(&json!(1.0)), false)
+            key(Some(&json!([1, 2])), false),
+            key(Some(&json!([12])), false)
         );
         assert_ne!(
-            key_of_get(Some(&json!([{}])), false),
-            key_of_get(Some(&json!([[]])), false)
+            key(Some(&json!([true])), false),
+            key(Some(&json!(["t"])), false)
         );
+        assert_ne!(key(Some(&json!(1)), false), key(Some(&json!(1.0)), false));
         assert_ne!(
-            key_of_get(Some(&json!("o")), false),
-            key_of_get(Some(&json!({})), false)
+            key(Some(&json!([{}])), false),
+            key(Some(&json!([[]])), false)
         );
+        assert_ne!(key(Some(&json!("o")), false), key(Some(&json!({})), false));
     }
 }
