@@ -32,7 +32,7 @@ def immediate_family_abroad:
           (if any($immediate[]; .relation | IN("son", "daughter", "child")) or $status == "single"
            then "no" else "unknown" end)
         elif $family != null and ($family | length) == 0 then "no"
-        elif $status == "single" then "no"
+        # single says there was no spouse; it says nothing of children
         else "unknown" end
     end;
 

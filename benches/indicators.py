@@ -52,8 +52,7 @@ def immediate_family_abroad(p):
         return "no" if children or status == "single" else "unknown"
     if family is not None and not family:
         return "no"
-    if status == "single":
-        return "no"
+    # Single says there was no spouse; it says nothing of children.
     return "unknown"
 
 

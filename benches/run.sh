@@ -38,7 +38,7 @@ jq --version; python3 --version
 
 echo "== build"
 cargo build --release --quiet
-echo "rules shipped: $($BIN score -f ndjson fixtures/cases/20-petrov.json | jq '.findings | length')"
+echo "rules shipped: $($BIN score -q -f ndjson fixtures/cases/20-petrov.json | jq '.findings | length')"
 
 IN="$OUT/$N.ndjson"
 if [ ! -s "$IN" ]; then
@@ -46,11 +46,17 @@ if [ ! -s "$IN" ]; then
   python3 benches/gen.py "$N" > "$IN"
 fi
 echo "input: $IN, $(wc -l < "$IN") profiles, $(du -m "$IN" | cut -f1) MB"
+# The worst case for remembered answers: every free-text value numbered per profile.
+UNIQ="$OUT/$N-unique.ndjson"
+if [ ! -s "$UNIQ" ]; then
+  echo "== generating $UNIQ"
+  python3 benches/gen.py --unique "$N" > "$UNIQ"
+fi
 
 echo "== agreement on every verdict (jq, python, casematch --only $CORE)"
 jq -c -S -f benches/indicators.jq "$IN" > "$OUT/verdicts.jq"
 python3 benches/indicators.py < "$IN" > "$OUT/verdicts.py"
-"$BIN" score -f ndjson --only "$CORE" "$IN" \
+"$BIN" score -q -f ndjson --only "$CORE" "$IN" \
   | jq -c -S '{id: .id} + ([.findings[] | {(.rule): .verdict}] | add)' > "$OUT/verdicts.cm"
 if cmp -s "$OUT/verdicts.jq" "$OUT/verdicts.py" && cmp -s "$OUT/verdicts.jq" "$OUT/verdicts.cm"; then
   echo "agree: $(wc -l < "$OUT/verdicts.jq") profiles x 4 indicators"
@@ -58,6 +64,18 @@ else
   echo "DISAGREE: see diff $OUT/verdicts.{jq,py,cm}" >&2
   exit 1
 fi
+echo "== remembered answers change nothing (all rules, with and without --no-cache)"
+for f in "$IN" "$UNIQ"; do
+  "$BIN" score -q -f ndjson "$f" > "$OUT/cached.ndjson"
+  "$BIN" score -q -f ndjson --no-cache "$f" > "$OUT/fresh.ndjson"
+  if cmp -s "$OUT/cached.ndjson" "$OUT/fresh.ndjson"; then
+    echo "identical: $f ($(wc -l < "$OUT/fresh.ndjson") reports)"
+  else
+    echo "DIFFER: $f: see diff $OUT/{cached,fresh}.ndjson" >&2
+    exit 1
+  fi
+  "$BIN" score -f ndjson "$f" 2>&1 > /dev/null | tail -n 1
+done
 
 # median wall seconds of RUNS runs of "$@" (stdout discarded)
 median() {
@@ -79,20 +97,28 @@ report() { # name seconds
 echo "== throughput, $N profiles, NDJSON in and out, median of $RUNS"
 t_jq=$(median jq -c -f benches/indicators.jq "$IN");            report "jq (4 core indicators)" "$t_jq"
 t_py=$(median sh -c "python3 benches/indicators.py < $IN");     report "python3 (4 core indicators)" "$t_py"
-t_c4=$(median "$BIN" score -f ndjson --only "$CORE" "$IN");     report "casematch --only core (4), all cores" "$t_c4"
-t_j1=$(median "$BIN" score -f ndjson --jobs 1 "$IN");           report "casematch all rules --jobs 1" "$t_j1"
-t_j2=$(median "$BIN" score -f ndjson --jobs 2 "$IN");           report "casematch all rules --jobs 2" "$t_j2"
-echo "core indicators vs jq: $(echo "$t_jq / $t_c4" | bc -l | cut -c1-5)x (target >= 3)"
-echo "--jobs 2 vs --jobs 1:  $(echo "$t_j1 / $t_j2" | bc -l | cut -c1-5)x (target >= 1.7)"
+t_c4=$(median "$BIN" score -q -f ndjson --only "$CORE" "$IN");  report "casematch --only core (4), all cores" "$t_c4"
+t_j1=$(median "$BIN" score -q -f ndjson --jobs 1 "$IN");        report "casematch all rules --jobs 1" "$t_j1"
+t_j2=$(median "$BIN" score -q -f ndjson --jobs 2 "$IN");        report "casematch all rules --jobs 2" "$t_j2"
+t_u=$(median "$BIN" score -q -f ndjson "$UNIQ");                report "casematch all rules, unique input" "$t_u"
+t_c4u=$(median "$BIN" score -q -f ndjson --only "$CORE" "$UNIQ"); report "casematch --only core (4), unique input" "$t_c4u"
+t_jqu=$(median jq -c -f benches/indicators.jq "$UNIQ");         report "jq (4 core indicators), unique input" "$t_jqu"
+t_n1=$(RUNS=1 median "$BIN" score -q -f ndjson --no-cache --jobs 1 "$IN"); report "casematch all rules --no-cache --jobs 1 (1 run)" "$t_n1"
+t_n2=$(RUNS=1 median "$BIN" score -q -f ndjson --no-cache --jobs 2 "$IN"); report "casematch all rules --no-cache --jobs 2 (1 run)" "$t_n2"
+echo "core indicators vs jq: $(echo "$t_jq / $t_c4" | bc -l | cut -c1-5)x (target >= 3); unique input: $(echo "$t_jqu / $t_c4u" | bc -l | cut -c1-5)x"
+echo "--jobs 2 vs --jobs 1:  $(echo "$t_j1 / $t_j2" | bc -l | cut -c1-5)x (target >= 1.7); --no-cache: $(echo "$t_n1 / $t_n2" | bc -l | cut -c1-5)x"
 
 if [ "$MILLION" = 1 ]; then
   echo "== 1M profiles, all rules, from a pipe: peak RSS"
   python3 benches/gen.py 1000000 \
-    | /usr/bin/time -f "casematch peak RSS %M KB, %e s wall" "$BIN" score -f ndjson - > /dev/null
+    | /usr/bin/time -f "casematch peak RSS %M KB, %e s wall" "$BIN" score -q -f ndjson - > /dev/null
+  echo "== 1M unique profiles (remembered answers grow to their budget): peak RSS"
+  python3 benches/gen.py --unique 1000000 \
+    | /usr/bin/time -f "casematch peak RSS %M KB, %e s wall" "$BIN" score -q -f ndjson - > /dev/null
 fi
 
 echo "== cold process, one profile, all rules (median of 21)"
-t_cold=$(RUNS=21 median "$BIN" score -f ndjson fixtures/cases/20-petrov.json)
+t_cold=$(RUNS=21 median "$BIN" score -q -f ndjson fixtures/cases/20-petrov.json)
 printf 'cold start: %.1f ms (target < 30)\n' "$(echo "$t_cold * 1000" | bc -l)"
 
 if [ "$CRITERION" = 1 ]; then

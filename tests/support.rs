@@ -76,3 +76,39 @@ pub fn run_binary(args: &[&str]) -> (i32, String, String) {
         String::from_utf8(out.stderr).unwrap(),
     )
 }
+
+/// The 20 cases, then `n` profiles each made of fields taken from different cases, so
+/// that rules meet both repeated and new combinations of facts.
+pub fn mixed_profiles(n: usize) -> Vec<String> {
+    let cases: Vec<serde_json::Value> = case_files()
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    let keys: Vec<String> = {
+        let mut keys: Vec<String> = cases
+            .iter()
+            .flat_map(|c| c.as_object().unwrap().keys().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    };
+    let mut out: Vec<String> = cases.iter().map(serde_json::Value::to_string).collect();
+    for i in 0..n {
+        let mut p = serde_json::Map::new();
+        p.insert("id".into(), serde_json::Value::from(format!("mixed-{i}")));
+        p.insert("name".into(), serde_json::Value::from(format!("Mixed {i}")));
+        for (k, key) in keys.iter().enumerate() {
+            if key == "id" || key == "name" {
+                continue;
+            }
+            // A deterministic spread: each field from its own case.
+            let from = &cases[(i * 7 + k * 13 + i * k) % cases.len()];
+            if let Some(v) = from.get(key) {
+                p.insert(key.clone(), v.clone());
+            }
+        }
+        out.push(serde_json::Value::Object(p).to_string());
+    }
+    out
+}
