@@ -53,9 +53,17 @@ impl Certainty {
 ///
 /// Kept as a closed vocabulary so that a typo (`apendix: Petrov`) is an error rather
 /// than a citation nobody can follow.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct SourceRef(String);
+
+/// Written as the string it is, without the copy `#[serde(into = "String")]` makes: every
+/// piece of evidence in every report carries one.
+impl Serialize for SourceRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 const SECTIONS: [&str; 6] = ["I", "II", "III", "IV", "V", "VI"];
 const PARTS: [&str; 3] = ["preface", "summary", "conclusions"];

@@ -261,18 +261,11 @@ pub(crate) fn read_evidence(root: &Value, pointer: &str, value: Value) -> Eviden
 /// fields of its own.
 pub(crate) fn evidence_at(root: &Value, pointer: &str) -> Evidence {
     let mut value = resolve(root, pointer).cloned().unwrap_or(Value::Null);
-    let (source, certainty) = citation_for(root, pointer);
     if let Value::Object(m) = &mut value {
         m.remove("source");
         m.remove("certainty");
     }
-    Evidence {
-        path: pointer.to_string(),
-        value,
-        source,
-        certainty,
-        via: None,
-    }
+    read_evidence(root, pointer, value)
 }
 
 /// Adds what a consulted component rested on to a composite's evidence, once per path.

@@ -24,6 +24,24 @@ pub struct Evidence {
     pub via: Option<String>,
 }
 
+impl Evidence {
+    /// Where it comes from, for text output: `(appendix: Petrov) [claimed] via
+    /// `under_recall``, each part only when there is one; empty when none is.
+    pub fn provenance(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = &self.source {
+            parts.push(format!("({})", c.reference));
+        }
+        if !self.certainty.is_stated() {
+            parts.push(format!("[{}]", self.certainty.as_str()));
+        }
+        if let Some(v) = &self.via {
+            parts.push(format!("via `{v}`"));
+        }
+        parts.join(" ")
+    }
+}
+
 /// One rule's answer on one profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

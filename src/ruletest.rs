@@ -274,17 +274,10 @@ fn failure(
 
 /// One line of evidence: `/recalls/1 = {...} (appendix: Petrov) [claimed]`.
 pub fn describe_evidence(e: &Evidence) -> String {
-    let mut s = format!("{} = {}", e.path, e.value);
-    if let Some(c) = &e.source {
-        s.push_str(&format!(" ({})", c.reference));
+    match e.provenance() {
+        p if p.is_empty() => format!("{} = {}", e.path, e.value),
+        p => format!("{} = {} {p}", e.path, e.value),
     }
-    if !e.certainty.is_stated() {
-        s.push_str(&format!(" [{}]", e.certainty.as_str()));
-    }
-    if let Some(v) = &e.via {
-        s.push_str(&format!(" via `{v}`"));
-    }
-    s
 }
 
 /// Where `case: "..."` is written inside the rule's `expect` map.

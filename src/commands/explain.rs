@@ -120,18 +120,12 @@ fn value(v: &serde_json::Value) -> String {
     }
 }
 
+/// The evidence's provenance, set off by two spaces.
 fn cited(e: &Evidence) -> String {
-    let mut s = String::new();
-    if let Some(c) = &e.source {
-        s.push_str(&format!("  ({})", c.reference));
+    match e.provenance() {
+        p if p.is_empty() => p,
+        p => format!("  {p}"),
     }
-    if !e.certainty.is_stated() {
-        s.push_str(&format!(" [{}]", e.certainty.as_str()));
-    }
-    if let Some(v) = &e.via {
-        s.push_str(&format!(" via `{v}`"));
-    }
-    s
 }
 
 /// The text form: what was read, in order, then what came of it.
