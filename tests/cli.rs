@@ -183,3 +183,29 @@ fn score_in_each_format() {
         insta::assert_snapshot!(format!("score_format_{format}"), text);
     }
 }
+
+#[test]
+fn rules_list_fits_80_columns_and_names_every_rule() {
+    let (code, out, _) = run(&["rules", "list"]);
+    assert_eq!(code, 0);
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+    let ids: Vec<String> = std::fs::read_dir(root().join("rules"))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "rhai").then(|| p.file_stem().unwrap().to_string_lossy().into())
+        })
+        .collect();
+    assert_eq!(ids.len(), 18);
+    for id in &ids {
+        // Each id whole, at the start of its row.
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{id} "))),
+            "{id} missing:\n{out}"
+        );
+    }
+    assert!(out.contains("Recall combined with fear"), "{out}");
+}

@@ -4,7 +4,8 @@ use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::presets::{UTF8_FULL_CONDENSED, UTF8_HORIZONTAL_ONLY};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table};
 use serde_json::json;
 
 use crate::app::exit;
@@ -102,28 +103,35 @@ fn list(format: ListFormat, rules: &RulesArgs) -> Result<u8, Error> {
             to_json(&serde_json::Value::Array(items))?
         }
         ListFormat::Table => {
+            // 80 columns, like every other table: ids stay whole; the title, then the
+            // citation and tags, wrap beside them.
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Disabled)
-                .set_header(["id", "title", "weight", "tags", "citation"]);
+            t.load_preset(UTF8_HORIZONTAL_ONLY)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(80)
+                .set_header(["id", "weight", "title; citation; tags"]);
+            if let Some(col) = t.column_mut(0) {
+                col.set_constraint(ColumnConstraint::ContentWidth);
+            }
             for e in &set.entries {
                 match e {
                     Entry::Ready(r) => {
                         t.add_row([
                             r.meta.id.clone(),
-                            r.meta.title.clone(),
                             r.meta.weight.to_string(),
-                            r.meta.tags.join(", "),
-                            r.meta.source.reference.to_string(),
+                            format!(
+                                "{}\n{}; {}",
+                                r.meta.title,
+                                r.meta.source.reference,
+                                r.meta.tags.join(", ")
+                            ),
                         ]);
                     }
                     Entry::Broken { id, .. } => {
                         t.add_row([
                             id.clone(),
+                            String::new(),
                             "(does not load: see `rules check`)".to_string(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
                         ]);
                     }
                 }
