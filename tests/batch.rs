@@ -22,24 +22,6 @@ fn lines(s: &str) -> Vec<Value> {
         .collect()
 }
 
-/// An NDJSON file of `n` profiles made from the historical cases, ids `<case>-<i>`.
-fn many(dir: &Path, n: usize) -> String {
-    let cases: Vec<Value> = crate::support::case_files()
-        .iter()
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect();
-    let mut text = String::new();
-    for i in 0..n {
-        let mut c = cases[i % cases.len()].clone();
-        c["id"] = json!(format!("{}-{i}", c["id"].as_str().unwrap()));
-        text += &serde_json::to_string(&c).unwrap();
-        text.push('\n');
-    }
-    let path = dir.join("many.ndjson");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
-
 /// A profile whose every free-text field tries to break out of its format.
 const HOSTILE_NAME: &str = "<script>alert(\"x\")</script> | a, \"b\"\nnew line";
 
@@ -127,18 +109,34 @@ fn a_bad_ndjson_line_gets_its_error_in_its_place_and_exit_2() {
 #[test]
 fn parallel_output_is_byte_identical_to_serial() {
     let dir = tempfile::tempdir().unwrap();
-    let file = many(dir.path(), 300);
+    // Profiles mixed from the cases, so that threads both find and add answers.
+    let path = dir.path().join("mixed.ndjson");
+    std::fs::write(&path, crate::support::mixed_profiles(300).join("\n")).unwrap();
+    let file = path.display().to_string();
     let (c1, one, _) = casematch(&["score", "-f", "ndjson", "--jobs", "1", &file]);
-    let (c4, four, _) = casematch(&["score", "-f", "ndjson", "--jobs", "4", &file]);
+    let (c4, four, err) = casematch(&["score", "-f", "ndjson", "--jobs", "4", &file]);
     assert_eq!((c1, c4), (0, 0));
     assert_eq!(one, four);
+    // Four threads sharing remembered answers, against every rule run on one thread.
+    assert!(err.contains("% of answers remembered"), "{err}");
+    let (c, fresh, err) = casematch(&["score", "-f", "ndjson", "--no-cache", "--jobs", "1", &file]);
+    assert_eq!(c, 0);
+    assert_eq!(four, fresh);
+    assert!(!err.contains("remembered"), "{err}");
     let ids: Vec<String> = lines(&four)
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(ids.len(), 300);
-    assert_eq!(ids[0], "bessedovsky-0");
-    assert_eq!(ids[299], "petrov-299");
+    // The 20 cases, then the 300 mixed profiles, in input order.
+    assert_eq!(ids.len(), 320);
+    assert_eq!(
+        (ids[0].as_str(), ids[19].as_str()),
+        ("bessedovsky", "petrov")
+    );
+    assert_eq!(
+        (ids[20].as_str(), ids[319].as_str()),
+        ("mixed-0", "mixed-299")
+    );
     let (_, csv1, _) = casematch(&["score", "-f", "csv", "-j", "1", &file]);
     let (_, csv3, _) = casematch(&["score", "-f", "csv", "-j", "3", &file]);
     assert_eq!(csv1, csv3);
