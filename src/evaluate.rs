@@ -134,8 +134,7 @@ impl Scorer {
         let mut results: Vec<Option<Explained>> = vec![None; self.rules.entries.len()];
         let mut verdicts: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>> =
             BTreeMap::new();
-        // (answers remembered, rules run)
-        let mut tally = (0, 0);
+        let mut tally = memo::Stats::default();
         for &i in &self.rules.order {
             let entry = &self.rules.entries[i];
             let explained =
@@ -153,7 +152,7 @@ impl Scorer {
             results[i] = Some(explained);
         }
         if let Some(memo) = &self.memo {
-            memo.count(tally.0, tally.1);
+            memo.count(tally);
         }
         results.into_iter().flatten().collect()
     }
@@ -203,7 +202,7 @@ impl Scorer {
         loaded: &Loaded,
         verdicts: &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
         keep_reads: bool,
-        tally: &mut (u64, u64),
+        tally: &mut memo::Stats,
     ) -> Explained {
         let rule = match entry {
             Entry::Broken {
@@ -248,13 +247,13 @@ impl Scorer {
                 output: r.output.clone(),
             });
             if let Some(finding) = remembered {
-                tally.0 += 1;
+                tally.hits += 1;
                 return Explained {
                     finding,
                     reads: Vec::new(),
                 };
             }
-            tally.1 += 1;
+            tally.misses += 1;
         }
         let mut trace = Trace::new(
             loaded.value.clone(),

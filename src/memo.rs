@@ -207,7 +207,9 @@ pub struct Memo {
 /// How often remembered answers were used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
+    /// Answers taken from memory.
     pub hits: u64,
+    /// Rules run (answers remembered so far did not apply).
     pub misses: u64,
 }
 
@@ -241,27 +243,26 @@ impl Memo {
         let trie = self.tries.get(rule)?.read().ok()?;
         let mut at = 0;
         let mut key = String::new();
-        let found = loop {
+        loop {
             match &trie.steps[at] {
-                Step::Open => break None,
-                Step::Answer(r) => break Some(f(r)),
+                Step::Open => return None,
+                Step::Answer(r) => return Some(f(r)),
                 Step::Ask { op, next } => {
                     op.ask(root, components, &mut key);
                     match next.get(key.as_str()) {
                         Some(&n) => at = n,
-                        None => break None,
+                        None => return None,
                     }
                 }
             }
-        };
-        found
+        }
     }
 
     /// Counts answers taken from memory and rules run, once per profile rather than per
     /// rule: the counters are shared by every thread.
-    pub fn count(&self, hits: u64, misses: u64) {
-        self.hits.fetch_add(hits, Ordering::Relaxed);
-        self.misses.fetch_add(misses, Ordering::Relaxed);
+    pub fn count(&self, tally: Stats) {
+        self.hits.fetch_add(tally.hits, Ordering::Relaxed);
+        self.misses.fetch_add(tally.misses, Ordering::Relaxed);
     }
 
     /// Adds a run of rule `rule`: what it observed, in order, and its answer.
