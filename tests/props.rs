@@ -27,6 +27,42 @@ use crate::support::shipped;
 // Strategies
 // ---------------------------------------------------------------------------------------
 
+/// Any value of the enum `T`, read from its JSON Schema: a variant added to the profile
+/// model is drawn here too, with no second list to keep in step.
+fn every<T>() -> impl Strategy<Value = T>
+where
+    T: schemars::JsonSchema + serde::de::DeserializeOwned + Clone + std::fmt::Debug + 'static,
+{
+    fn names(v: &Value, out: &mut Vec<Value>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    match (k.as_str(), v) {
+                        ("enum", Value::Array(items)) => out.extend(items.iter().cloned()),
+                        ("const", c) => out.push(c.clone()),
+                        _ => names(v, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| names(v, out)),
+            _ => {}
+        }
+    }
+    let schema = schemars::schema_for!(T);
+    let mut found = Vec::new();
+    names(schema.as_value(), &mut found);
+    let values: Vec<T> = found
+        .into_iter()
+        .map(|v| serde_json::from_value(v).expect("a schema value deserialises"))
+        .collect();
+    assert!(
+        !values.is_empty(),
+        "no values in the schema of {}",
+        std::any::type_name::<T>()
+    );
+    select(values)
+}
+
 /// Arbitrary text: printable and control characters, quotes, markup and non-ASCII.
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -43,12 +79,7 @@ fn words(vocabulary: &'static [&'static str]) -> impl Strategy<Value = String> {
 }
 
 fn certainty() -> impl Strategy<Value = Certainty> {
-    select(vec![
-        Certainty::Stated,
-        Certainty::Claimed,
-        Certainty::Presumed,
-        Certainty::Reported,
-    ])
+    every::<Certainty>()
 }
 
 fn source_ref() -> impl Strategy<Value = SourceRef> {
@@ -158,13 +189,8 @@ fn defection() -> impl Strategy<Value = Defection> {
 fn recall() -> impl Strategy<Value = Recall> {
     (
         option::of(date()),
-        select(vec![RecallStatus::InForce, RecallStatus::Cancelled]),
-        option::of(select(vec![
-            RecallForm::Order,
-            RecallForm::Invitation,
-            RecallForm::Escort,
-            RecallForm::Replacement,
-        ])),
+        every::<RecallStatus>(),
+        option::of(every::<RecallForm>()),
         option::of(text()),
         citation(),
         certainty(),
@@ -181,13 +207,7 @@ fn recall() -> impl Strategy<Value = Recall> {
 
 fn trouble() -> impl Strategy<Value = Trouble> {
     (
-        select(vec![
-            TroubleKind::Suspicion,
-            TroubleKind::Superiors,
-            TroubleKind::Surveillance,
-            TroubleKind::Scandal,
-            TroubleKind::Blame,
-        ]),
+        every::<TroubleKind>(),
         option::of(date()),
         option::of(text()),
         citation(),
@@ -203,43 +223,14 @@ fn trouble() -> impl Strategy<Value = Trouble> {
 }
 
 fn marital_status() -> impl Strategy<Value = MaritalStatus> {
-    select(vec![
-        MaritalStatus::Married,
-        MaritalStatus::Single,
-        MaritalStatus::Widowed,
-        MaritalStatus::Divorced,
-    ])
+    every::<MaritalStatus>()
 }
 
 fn relative() -> impl Strategy<Value = Relative> {
-    use Relation::*;
     (
-        select(vec![
-            Wife,
-            Husband,
-            Partner,
-            Son,
-            Daughter,
-            Child,
-            Mother,
-            Father,
-            Parents,
-            Brother,
-            Sister,
-            Siblings,
-            Grandparent,
-            InLaw,
-            Relatives,
-            Fiancee,
-        ]),
+        every::<Relation>(),
         option::of(1u32..5),
-        option::of(select(vec![
-            Location::WithDefector,
-            Location::Abroad,
-            Location::Ussr,
-            Location::Deceased,
-            Location::Missing,
-        ])),
+        option::of(every::<Location>()),
         option::of(text()),
         option::of(text()),
         citation(),
@@ -263,16 +254,7 @@ fn contact() -> impl Strategy<Value = Contact> {
     (
         (
             words(WHO),
-            select(vec![
-                ContactKind::Friend,
-                ContactKind::Acquaintance,
-                ContactKind::Stranger,
-                ContactKind::Official,
-                ContactKind::Intelligence,
-                ContactKind::Press,
-                ContactKind::Organization,
-                ContactKind::Relative,
-            ]),
+            every::<ContactKind>(),
             option::of(text()),
             option::of(date()),
         ),
@@ -306,7 +288,7 @@ fn contact() -> impl Strategy<Value = Contact> {
 
 fn membership() -> impl Strategy<Value = Membership> {
     (
-        select(vec![Organization::Party, Organization::Komsomol]),
+        every::<Organization>(),
         any::<bool>(),
         option::of(date()),
         citation(),
@@ -324,20 +306,8 @@ fn membership() -> impl Strategy<Value = Membership> {
 }
 
 fn motive() -> impl Strategy<Value = Motive> {
-    use MotiveKind::*;
     (
-        select(vec![
-            Ideological,
-            Romance,
-            Religion,
-            Freedom,
-            InternalEvents,
-            AnotherDefection,
-            Career,
-            Marital,
-            Children,
-            ForeignPolicy,
-        ]),
+        every::<MotiveKind>(),
         option::of(text()),
         citation(),
         certainty(),
@@ -359,8 +329,8 @@ fn fear() -> impl Strategy<Value = Fear> {
     ];
     (
         words(OF),
-        select(vec![FearConcerns::Self_, FearConcerns::Family]),
-        select(vec![Timing::Before, Timing::After]),
+        every::<FearConcerns>(),
+        every::<Timing>(),
         citation(),
         certainty(),
     )
@@ -374,16 +344,8 @@ fn fear() -> impl Strategy<Value = Fear> {
 }
 
 fn trait_() -> impl Strategy<Value = Trait> {
-    use TraitKind::*;
     (
-        select(vec![
-            Unstable,
-            Obsessive,
-            Religious,
-            Dominant,
-            Inexperienced,
-            Educated,
-        ]),
+        every::<TraitKind>(),
         option::of(text()),
         citation(),
         certainty(),
@@ -397,18 +359,14 @@ fn trait_() -> impl Strategy<Value = Trait> {
 }
 
 fn concealment() -> impl Strategy<Value = Concealment> {
-    (
-        text(),
-        select(vec![ConcealedBy::Self_, ConcealedBy::Spouse]),
-        citation(),
-        certainty(),
-    )
-        .prop_map(|(what, by, source, certainty)| Concealment {
+    (text(), every::<ConcealedBy>(), citation(), certainty()).prop_map(
+        |(what, by, source, certainty)| Concealment {
             what,
             by,
             source,
             certainty,
-        })
+        },
+    )
 }
 
 fn event() -> impl Strategy<Value = Event> {
