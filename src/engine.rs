@@ -624,8 +624,10 @@ type RhaiResult = Result<ImmutableString, Box<EvalAltResult>>;
 
 fn consult(id: &str) -> RhaiResult {
     with_current(|t| {
-        let key = memo::key_of_rule(t.components.get(id));
-        t.observe(|| Op::Rule(id.to_string()), |_| key);
+        if t.observed.is_some() {
+            let key = memo::key_of_rule(t.components.get(id));
+            t.observe(|| Op::Rule(id.to_string()), |_| key);
+        }
         match t.components.get(id) {
             None => Err(format!(
                 "rule `{id}` is not among this rule's `uses`: list it there to consult it"
