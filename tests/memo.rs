@@ -80,8 +80,8 @@ const OBSERVERS: &[(&str, &str)] = &[
             if fs.is_empty() { return no("none"); }
             let c = fs.map(|f| certainty(f));
             let named = fs.filter(|f| certainty(f) == "stated");
-            if named.is_empty() { return unknown(c.join(","), fs); }
-            yes(join(named, " | "), named)
+            if named.is_empty() { return unknown(join(fs, " | "), fs); }
+            yes(`${named.len()} of ${fs.len()} stated: ${c}`, named)
         }"#,
     ),
     (
@@ -93,8 +93,9 @@ const OBSERVERS: &[(&str, &str)] = &[
             let b = rule("printer");
             let r = profile.recalls;
             let n = if r == () { -1 } else { r.len() };
-            let v = kleene_or([a, b]);
-            switch v { "yes" => yes(`${v} ${n}`), "no" => no(`${n}`), _ => unknown(`${n}`) }
+            let v = kleene_and([a, b]);
+            let w = kleene_or([a, b]);
+            switch v { "yes" => yes(`${w} ${n}`), "no" => no(`${w} ${n}`), _ => unknown(`${w} ${n}`) }
         }"#,
     ),
 ];
@@ -105,7 +106,33 @@ fn remembered_answers_are_exact_for_every_kind_of_observation() {
     for (id, text) in OBSERVERS {
         std::fs::write(dir.path().join(format!("{id}.rhai")), text).unwrap();
     }
-    let stats = compare(dir.path(), &mixed_profiles(200));
+    // Mixed profiles take each field whole from one case, so facts that agree on one
+    // thing mostly agree on all. Copies of the cases that change one thing at a time
+    // make each kind of observation the only one that tells two profiles apart.
+    let mut profiles = mixed_profiles(200);
+    for (n, text) in profiles.clone().iter().take(20).enumerate() {
+        let case: Value = serde_json::from_str(text).unwrap();
+        // Each fear's certainty changed: only `certainty(fact)` sees it.
+        let mut p = case.clone();
+        if let Some(fears) = p["fears"].as_array_mut() {
+            for (i, f) in fears.iter_mut().enumerate() {
+                let c = ["stated", "claimed", "presumed", "reported"][(n + i) % 4];
+                f["certainty"] = Value::from(c);
+            }
+        }
+        // The defection's date changed: only its printed JSON shows it.
+        if p["defection"].is_object() {
+            p["defection"]["date"] = Value::from("1950");
+        }
+        p["id"] = Value::from(format!("changed-{n}"));
+        profiles.push(p.to_string());
+        // No fears at all: a component's verdict changes, the composite's reads do not.
+        let mut p = case;
+        p.as_object_mut().unwrap().remove("fears");
+        p["id"] = Value::from(format!("fearless-{n}"));
+        profiles.push(p.to_string());
+    }
+    let stats = compare(dir.path(), &profiles);
     assert!(stats.hits > 0 && stats.misses > 0, "{stats:?}");
 }
 
