@@ -231,9 +231,10 @@ impl Trace {
         self
     }
 
-    fn observe(&mut self, op: impl FnOnce() -> Op, key: impl FnOnce(&Value) -> String) {
+    /// Logs one observation, when observing: both parts are built only then.
+    fn observe(&mut self, op: impl FnOnce() -> Op, key: impl FnOnce() -> String) {
         if let Some(log) = self.observed.as_mut() {
-            log.push((op(), key(&self.root)));
+            log.push((op(), key()));
         }
     }
 
@@ -483,20 +484,21 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     };
     let pointer = format!("{}/{}", node.pointer, escaped);
     with_current(|t| {
+        // Borrowed, not cloned: only scalars are copied out of the profile.
+        let root = Arc::clone(&t.root);
+        let found = resolve(&root, &pointer);
         t.observe(
             || Op::Get {
                 pointer: pointer.clone(),
                 facts,
             },
-            |root| {
+            || {
                 let mut key = String::new();
-                memo::key_of_get(resolve(root, &pointer), facts, &mut key);
+                memo::key_of_get(found, facts, &mut key);
                 key
             },
         );
-        // Borrowed, not cloned: only scalars are copied out of the profile.
-        let root = Arc::clone(&t.root);
-        Ok(match resolve(&root, &pointer) {
+        Ok(match found {
             None | Some(Value::Null) => {
                 t.record(&pointer, Value::Null);
                 Dynamic::UNIT
@@ -542,7 +544,7 @@ fn node_json(node: &Node) -> String {
             return "()".to_string();
         };
         let json = json_at(&t.root, &node.pointer);
-        t.observe(|| Op::Json(node.pointer.clone()), |_| json.clone());
+        t.observe(|| Op::Json(node.pointer.clone()), || json.clone());
         json
     })
 }
@@ -624,9 +626,9 @@ type RhaiResult = Result<ImmutableString, Box<EvalAltResult>>;
 
 fn consult(id: &str) -> RhaiResult {
     with_current(|t| {
-        if t.observed.is_some() {
-            let key = memo::key_of_rule(t.components.get(id));
-            t.observe(|| Op::Rule(id.to_string()), |_| key);
+        let key = || memo::key_of_rule(t.components.get(id));
+        if let Some(log) = t.observed.as_mut() {
+            log.push((Op::Rule(id.to_string()), key()));
         }
         match t.components.get(id) {
             None => Err(format!(
@@ -744,7 +746,7 @@ pub fn build(limits: &Limits) -> Engine {
         .register_fn("certainty", |n: &mut Node| -> RhaiResult {
             with_current(|t| {
                 let c = certainty_at(&t.root, &n.pointer).to_string();
-                t.observe(|| Op::Certainty(n.pointer.clone()), |_| c.clone());
+                t.observe(|| Op::Certainty(n.pointer.clone()), || c.clone());
                 Ok(c.into())
             })
         })
