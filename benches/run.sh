@@ -66,7 +66,7 @@ else
 fi
 echo "== remembered answers change nothing (all rules, with and without --no-cache)"
 for f in "$IN" "$UNIQ"; do
-  "$BIN" score -q -f ndjson "$f" > "$OUT/cached.ndjson"
+  "$BIN" score -f ndjson "$f" > "$OUT/cached.ndjson" 2> "$OUT/cached.err"
   "$BIN" score -q -f ndjson --no-cache "$f" > "$OUT/fresh.ndjson"
   if cmp -s "$OUT/cached.ndjson" "$OUT/fresh.ndjson"; then
     echo "identical: $f ($(wc -l < "$OUT/fresh.ndjson") reports)"
@@ -74,7 +74,7 @@ for f in "$IN" "$UNIQ"; do
     echo "DIFFER: $f: see diff $OUT/{cached,fresh}.ndjson" >&2
     exit 1
   fi
-  "$BIN" score -f ndjson "$f" 2>&1 > /dev/null | tail -n 1
+  tail -n 1 "$OUT/cached.err"   # the summary: how many answers were remembered
 done
 
 # median wall seconds of RUNS runs of "$@" (stdout discarded)
