@@ -123,13 +123,7 @@ fn an_existing_file_is_replaced_only_when_the_report_is_complete() {
     }
     drop(stdin);
     let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stderr_of(&mut child);
     assert_eq!(status.code(), Some(0), "{stderr}");
 
     let written = fs::read_to_string(&out).unwrap();
@@ -207,13 +201,7 @@ fn read_then_close(args: &[String], take: usize) -> (Option<i32>, Vec<u8>, Strin
     let mut head = vec![0u8; take];
     stdout.read_exact(&mut head).unwrap();
     drop(stdout);
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stderr_of(&mut child);
     (child.wait().unwrap().code(), head, stderr)
 }
 
@@ -242,4 +230,16 @@ fn a_closed_stdout_ends_the_run_quietly_in_every_format() {
             "{format}: nothing to report: {stderr}"
         );
     }
+}
+
+/// Everything `child` wrote to its piped stderr.
+fn stderr_of(child: &mut Child) -> String {
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    stderr
 }
