@@ -16,6 +16,8 @@
 //! depend on the machine), and the tries stop growing at a memory budget.
 
 use std::collections::{BTreeMap, HashMap};
+
+use ahash::RandomState;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::RwLock;
 
@@ -177,7 +179,7 @@ enum Step {
     Open,
     Ask {
         op: Op,
-        next: HashMap<String, usize>,
+        next: HashMap<String, usize, RandomState>,
     },
     Answer(Remembered),
 }
@@ -290,7 +292,8 @@ impl Memo {
             let fresh = trie.steps.len();
             match &mut trie.steps[at] {
                 Step::Open => {
-                    let next = HashMap::from([(key, fresh)]);
+                    let mut next = HashMap::default();
+                    next.insert(key, fresh);
                     trie.steps[at] = Step::Ask { op, next };
                     trie.steps.push(Step::Open);
                     at = fresh;

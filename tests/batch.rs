@@ -143,6 +143,33 @@ fn parallel_output_is_byte_identical_to_serial() {
 }
 
 #[test]
+fn ndjson_lines_are_the_reports_as_serde_json_writes_them() {
+    let mut texts = crate::support::mixed_profiles(300);
+    texts.push("{\"id\": \"broken\"".to_string());
+    texts.push(
+        r#"{"id": "x\u0001\"", "name": "\\ \t", "extra": {"n": [1.5, -2, 1e300]}}"#.to_string(),
+    );
+    let mut failed = 0;
+    for (i, text) in texts.into_iter().enumerate() {
+        let doc = Document {
+            origin: format!("in.ndjson:{}", i + 1),
+            text: Ok(text),
+        };
+        let report = shipped().score_document(doc);
+        failed += usize::from(matches!(report, casematch::finding::Report::Failed(_)));
+        let mut ours = Vec::new();
+        render::ndjson::write_report(&mut ours, &report).unwrap();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            serde_json::to_string(&report).unwrap(),
+            "line {}",
+            i + 1
+        );
+    }
+    assert_eq!(failed, 1);
+}
+
+#[test]
 fn csv_quotes_every_field_that_needs_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = hostile_profile(dir.path());

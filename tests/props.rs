@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 
 use casematch::citation::{Certainty, Citation, SourceRef};
 use casematch::facts::{Fact, Facts, NoneStated, PartialDate};
+use casematch::finding::{Evidence, Finding, Report, Score, Scored};
 use casematch::load::{self, Loaded};
 use casematch::profile::*;
+use casematch::render::ndjson::write_report;
 use casematch::verdict::Verdict;
 use proptest::collection::vec;
 use proptest::option;
@@ -588,6 +590,49 @@ proptest! {
             prop_assert_ne!(f.verdict, Verdict::Error, "{}: {}", f.rule, f.reason);
         }
         prop_assert_eq!(scored.score.errors, 0);
+    }
+
+    /// The hand-written NDJSON writer gives the bytes serde_json gives, on whole
+    /// reports of generated profiles.
+    #[test]
+    fn ndjson_reports_are_what_serde_json_writes(p in profile()) {
+        let report = Report::Scored(shipped().score(&load(&p), "generated \"1\".json"));
+        let mut ours = Vec::new();
+        write_report(&mut ours, &report).unwrap();
+        prop_assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&report).unwrap());
+    }
+
+    /// ... and on every part of a finding, with arbitrary values and text in each.
+    #[test]
+    fn ndjson_findings_are_what_serde_json_writes(
+        value in json_value(),
+        reason in text(),
+        output in vec(text(), 0..3),
+        cited in option::of(citation()),
+        certainty in certainty(),
+        via in option::of(text()),
+        verdict in every::<Verdict>(),
+    ) {
+        let evidence = Evidence { path: reason.clone(), value, source: cited, certainty, via };
+        let finding = Finding {
+            rule: "r".into(),
+            title: reason.clone(),
+            verdict,
+            weight: 3,
+            reason,
+            evidence: vec![evidence.clone(), evidence],
+            output,
+        };
+        let report = Report::Scored(Scored {
+            id: "x".into(),
+            name: "\u{1}".into(),
+            source: "s".into(),
+            score: Score::of(std::slice::from_ref(&finding)),
+            findings: vec![finding],
+        });
+        let mut ours = Vec::new();
+        write_report(&mut ours, &report).unwrap();
+        prop_assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&report).unwrap());
     }
 
     /// A composite's verdict is the Kleene combination of its parts' verdicts.
