@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::citation::{Certainty, Citation};
 use crate::finding::Evidence;
 use crate::memo::{self, Op};
+use crate::pointer::{resolve, At, Pointer};
 use crate::shape::{Position, Shape};
 use crate::verdict::Verdict;
 
@@ -247,10 +248,10 @@ impl Trace {
 }
 
 /// A fact read at `pointer`, with the citation that covers it.
-pub(crate) fn read_evidence(root: &Value, pointer: &str, value: Value) -> Evidence {
+pub(crate) fn read_evidence(root: &Value, pointer: &(impl At + ?Sized), value: Value) -> Evidence {
     let (source, certainty) = citation_for(root, pointer);
     Evidence {
-        path: pointer.to_string(),
+        path: pointer.text().to_string(),
         value,
         source,
         certainty,
@@ -260,12 +261,19 @@ pub(crate) fn read_evidence(root: &Value, pointer: &str, value: Value) -> Eviden
 
 /// The fact at `pointer` named as evidence: its value without the citation, which has
 /// fields of its own.
-pub(crate) fn evidence_at(root: &Value, pointer: &str) -> Evidence {
-    let mut value = resolve(root, pointer).cloned().unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut value {
-        m.remove("source");
-        m.remove("certainty");
-    }
+pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidence {
+    let value = match pointer.resolve(root) {
+        None => Value::Null,
+        // Copied without them, rather than copied whole and then cut: a citation's
+        // quote is often the largest part of a fact.
+        Some(Value::Object(m)) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| *k != "source" && *k != "certainty")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        Some(v) => v.clone(),
+    };
     read_evidence(root, pointer, value)
 }
 
@@ -301,66 +309,18 @@ fn with_current<R>(
     })
 }
 
-/// The value at JSON pointer `pointer` (RFC 6901) in `root`. Like `Value::pointer`, but
-/// without allocating for the common token that has nothing escaped: every fact a rule
-/// reads comes through here.
-pub(crate) fn resolve<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
-    let mut at = root;
-    for token in tokens(pointer)? {
-        at = step(at, token)?;
-    }
-    Some(at)
-}
-
-/// The reference tokens of a JSON pointer, still escaped; `None` if it is not one.
-fn tokens(pointer: &str) -> Option<impl Iterator<Item = &str>> {
-    let rest = match pointer {
-        "" => None,
-        p => Some(p.strip_prefix('/')?),
-    };
-    Some(rest.into_iter().flat_map(|r| r.split('/')))
-}
-
-/// One step down a JSON pointer.
-fn step<'a>(at: &'a Value, token: &str) -> Option<&'a Value> {
-    let unescaped;
-    let token = if token.contains('~') {
-        unescaped = token.replace("~1", "/").replace("~0", "~");
-        unescaped.as_str()
-    } else {
-        token
-    };
-    match at {
-        Value::Object(m) => m.get(token),
-        Value::Array(a) => {
-            // RFC 6901: no leading zeros, no sign.
-            if token.len() > 1 && token.starts_with('0') || token.starts_with('+') {
-                return None;
-            }
-            a.get(token.parse::<usize>().ok()?)
-        }
-        _ => None,
-    }
-}
-
 /// The citation that covers `pointer`: that of the nearest enclosing fact. One walk
 /// down the pointer, then the deepest cited object first.
-fn citation_for(root: &Value, pointer: &str) -> (Option<Citation>, Certainty) {
+fn citation_for(root: &Value, pointer: &(impl At + ?Sized)) -> (Option<Citation>, Certainty) {
     use serde::Deserialize as _;
     let mut cited: Vec<&serde_json::Map<String, Value>> = Vec::new();
-    let mut at = Some(root);
-    let mut rest = tokens(pointer);
-    while let Some(v) = at {
+    pointer.walk(root, |v| {
         if let Value::Object(m) = v {
             if m.contains_key("source") || m.contains_key("none") {
                 cited.push(m);
             }
         }
-        at = rest
-            .as_mut()
-            .and_then(Iterator::next)
-            .and_then(|t| step(v, t));
-    }
+    });
     for m in cited.into_iter().rev() {
         let c = m.get("source").or_else(|| m.get("none"));
         // Deserialised from a borrow: the citation is not copied twice.
@@ -489,7 +449,7 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         let found = resolve(&root, &pointer);
         t.observe(
             || Op::Get {
-                pointer: pointer.clone(),
+                pointer: Pointer::new(pointer.clone()),
                 facts,
             },
             || {
@@ -543,22 +503,27 @@ fn node_json(node: &Node) -> String {
         let Some(t) = t.as_mut() else {
             return "()".to_string();
         };
-        let json = json_at(&t.root, &node.pointer);
-        t.observe(|| Op::Json(node.pointer.clone()), || json.clone());
+        let json = json_at(&t.root, node.pointer.as_str());
+        t.observe(
+            || Op::Json(Pointer::new(node.pointer.clone())),
+            || json.clone(),
+        );
         json
     })
 }
 
 /// A fact as a rule sees it in `print`, interpolation and `join`: its JSON.
-pub(crate) fn json_at(root: &Value, pointer: &str) -> String {
-    resolve(root, pointer)
+pub(crate) fn json_at(root: &Value, pointer: &(impl At + ?Sized)) -> String {
+    pointer
+        .resolve(root)
         .map(|v| v.to_string())
         .unwrap_or_else(|| "()".to_string())
 }
 
 /// What `certainty(fact)` answers.
-pub(crate) fn certainty_at<'a>(root: &'a Value, pointer: &str) -> &'a str {
-    resolve(root, pointer)
+pub(crate) fn certainty_at<'a>(root: &'a Value, pointer: &(impl At + ?Sized)) -> &'a str {
+    pointer
+        .resolve(root)
         .and_then(|v| v.get("certainty"))
         .and_then(Value::as_str)
         .unwrap_or("stated")
@@ -583,7 +548,7 @@ fn answer(
                     continue;
                 }
                 match item.try_cast::<Node>() {
-                    Some(node) => out.push(evidence_at(&t.root, &node.pointer)),
+                    Some(node) => out.push(evidence_at(&t.root, node.pointer.as_str())),
                     None => {
                         return Err("evidence must be facts read from `profile` \
                                     (an object or a list of objects)"
@@ -745,8 +710,11 @@ pub fn build(limits: &Limits) -> Engine {
         })
         .register_fn("certainty", |n: &mut Node| -> RhaiResult {
             with_current(|t| {
-                let c = certainty_at(&t.root, &n.pointer).to_string();
-                t.observe(|| Op::Certainty(n.pointer.clone()), || c.clone());
+                let c = certainty_at(&t.root, n.pointer.as_str()).to_string();
+                t.observe(
+                    || Op::Certainty(Pointer::new(n.pointer.clone())),
+                    || c.clone(),
+                );
                 Ok(c.into())
             })
         })

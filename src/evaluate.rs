@@ -13,6 +13,7 @@ use crate::finding::{Evidence, Failed, Finding, Report, Score, Scored};
 use crate::input::Document;
 use crate::load::{self, Loaded};
 use crate::memo::{self, Memo, Remembered, Shown};
+use crate::pointer::Pointer;
 use crate::ruleset::{Entry, RuleSet};
 use crate::verdict::Verdict;
 
@@ -290,12 +291,14 @@ impl Scorer {
                 let a: Answer = d.cast();
                 if let (Some(memo), Some(observed)) = (memo, observed) {
                     let shown = match &a.evidence {
-                        Some(e) => Shown::Named(e.iter().map(|e| e.path.clone()).collect()),
+                        Some(e) => {
+                            Shown::Named(e.iter().map(|e| Pointer::new(e.path.clone())).collect())
+                        }
                         None => Shown::Read {
                             reads: trace
                                 .reads
                                 .iter()
-                                .map(|e| (e.path.clone(), e.value.clone()))
+                                .map(|e| (Pointer::new(e.path.clone()), e.value.clone()))
                                 .collect(),
                             consulted: observed
                                 .iter()

@@ -22,6 +22,7 @@ pub mod lint;
 pub mod load;
 pub mod memo;
 pub mod output;
+pub mod pointer;
 pub mod profile;
 pub mod render;
 pub mod rule;

@@ -23,10 +23,9 @@ use std::sync::RwLock;
 
 use serde_json::Value;
 
-use crate::engine::{
-    add_component_evidence, certainty_at, evidence_at, json_at, read_evidence, resolve,
-};
+use crate::engine::{add_component_evidence, certainty_at, evidence_at, json_at, read_evidence};
 use crate::finding::Evidence;
+use crate::pointer::{At, Pointer};
 use crate::verdict::Verdict;
 
 /// The verdicts (and evidence) of the components a composite may consult.
@@ -42,11 +41,11 @@ pub const BUDGET: usize = 8 << 20;
 pub enum Op {
     /// `fact.key`: what is at `pointer` (`facts`: a cited list, where `{"none": ...}`
     /// reads as an empty list).
-    Get { pointer: String, facts: bool },
+    Get { pointer: Pointer, facts: bool },
     /// A fact's JSON, as `print`, interpolation and `join` show it.
-    Json(String),
+    Json(Pointer),
     /// `certainty(fact)`.
-    Certainty(String),
+    Certainty(Pointer),
     /// `rule(id)`.
     Rule(String),
 }
@@ -57,7 +56,7 @@ impl Op {
     fn ask(&self, root: &Value, components: &Components, out: &mut String) {
         out.clear();
         match self {
-            Op::Get { pointer, facts } => key_of_get(resolve(root, pointer), *facts, out),
+            Op::Get { pointer, facts } => key_of_get(pointer.resolve(root), *facts, out),
             Op::Json(pointer) => out.push_str(&json_at(root, pointer)),
             Op::Certainty(pointer) => out.push_str(certainty_at(root, pointer)),
             Op::Rule(id) => out.push_str(&key_of_rule(components.get(id))),
@@ -66,7 +65,7 @@ impl Op {
 
     fn size(&self) -> usize {
         match self {
-            Op::Get { pointer, .. } | Op::Json(pointer) | Op::Certainty(pointer) => pointer.len(),
+            Op::Get { pointer, .. } | Op::Json(pointer) | Op::Certainty(pointer) => pointer.size(),
             Op::Rule(id) => id.len(),
         }
     }
@@ -77,17 +76,20 @@ impl Op {
 /// `out`. Every part is self-delimiting (a string carries its length, a number ends in
 /// `;`), so two different values never write the same key.
 pub fn key_of_get(v: Option<&Value>, facts: bool, out: &mut String) {
-    use std::fmt::Write as _;
     fn item(out: &mut String, v: &Value) {
         match v {
             Value::Null => out.push('~'),
             Value::Bool(true) => out.push('t'),
             Value::Bool(false) => out.push('f'),
             Value::Number(n) => {
-                let _ = write!(out, "#{n};");
+                out.push('#');
+                out.push_str(&n.to_string());
+                out.push(';');
             }
             Value::String(s) => {
-                let _ = write!(out, "s{}:", s.len());
+                out.push('s');
+                out.push_str(itoa::Buffer::new().format(s.len()));
+                out.push(':');
                 out.push_str(s);
             }
             Value::Object(_) => out.push('O'),
@@ -99,7 +101,9 @@ pub fn key_of_get(v: Option<&Value>, facts: bool, out: &mut String) {
         Some(Value::Object(m)) if facts && m.contains_key("none") => out.push('n'),
         Some(Value::Object(_)) => out.push('o'),
         Some(Value::Array(items)) => {
-            let _ = write!(out, "a{}:", items.len());
+            out.push('a');
+            out.push_str(itoa::Buffer::new().format(items.len()));
+            out.push(':');
             for v in items {
                 item(out, v);
             }
@@ -130,11 +134,11 @@ pub struct Remembered {
 #[derive(Debug)]
 pub enum Shown {
     /// The facts the rule named, by path.
-    Named(Vec<String>),
+    Named(Vec<Pointer>),
     /// Everything it read (path and the value it saw), then what its components
     /// rested on, in the order it consulted them.
     Read {
-        reads: Vec<(String, Value)>,
+        reads: Vec<(Pointer, Value)>,
         consulted: Vec<String>,
     },
 }
@@ -163,9 +167,9 @@ impl Remembered {
 
     fn size(&self) -> usize {
         let shown = match &self.evidence {
-            Shown::Named(paths) => paths.iter().map(|p| p.len() + 24).sum(),
+            Shown::Named(paths) => paths.iter().map(|p| p.size() + 24).sum(),
             Shown::Read { reads, consulted } => {
-                reads.iter().map(|(p, _)| 2 * p.len() + 96).sum::<usize>()
+                reads.iter().map(|(p, _)| p.size() + 96).sum::<usize>()
                     + consulted.iter().map(|c| c.len() + 24).sum::<usize>()
             }
         };
