@@ -28,6 +28,8 @@ use crate::verdict::Verdict;
 const BATCH: usize = 64;
 /// Batches in flight per worker (read, being scored, or waiting to be written).
 const IN_FLIGHT_PER_JOB: usize = 4;
+/// A batch's text buffer larger than this is freed rather than reused.
+const MAX_KEPT_BUFFER: usize = 4 << 20;
 /// A run shows a progress bar only once it has taken this long.
 const PROGRESS_AFTER: Duration = Duration::from_secs(1);
 
@@ -201,12 +203,13 @@ pub fn pipeline(
     renderer.begin(out).map_err(Error::Output)?;
     let window = jobs * IN_FLIGHT_PER_JOB;
     // A batch may be read only with a token; the writer returns it once the batch is
-    // written, so a slow profile holds back reading, not memory.
-    let (token_tx, token_rx) = mpsc::sync_channel::<()>(window);
+    // written, so a slow profile holds back reading, not memory. The token is the
+    // buffer the batch's text is rendered into, so those are reused, not reallocated.
+    let (token_tx, token_rx) = mpsc::sync_channel::<Vec<u8>>(window);
     for _ in 0..window {
-        let _ = token_tx.send(());
+        let _ = token_tx.send(Vec::new());
     }
-    let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Vec<Document>)>(jobs);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(jobs);
     let work_rx = Arc::new(Mutex::new(work_rx));
     let (done_tx, done_rx) = mpsc::channel::<Done>();
 
@@ -236,19 +239,18 @@ pub fn pipeline(
     Ok(tally)
 }
 
-fn read(
-    docs: impl Iterator<Item = Document>,
-    tokens: &Receiver<()>,
-    work: &SyncSender<(usize, Vec<Document>)>,
-) {
+/// A numbered batch of documents, and the buffer to render it into.
+type Work = (usize, Vec<Document>, Vec<u8>);
+
+fn read(docs: impl Iterator<Item = Document>, tokens: &Receiver<Vec<u8>>, work: &SyncSender<Work>) {
     let mut docs = docs.peekable();
     let mut seq = 0;
     while docs.peek().is_some() {
-        if tokens.recv().is_err() {
+        let Ok(buffer) = tokens.recv() else {
             return;
-        }
+        };
         let batch: Vec<Document> = docs.by_ref().take(BATCH).collect();
-        if work.send((seq, batch)).is_err() {
+        if work.send((seq, batch, buffer)).is_err() {
             return;
         }
         seq += 1;
@@ -257,7 +259,7 @@ fn read(
 
 fn work(
     scorer: &Scorer,
-    work: &Mutex<Receiver<(usize, Vec<Document>)>>,
+    work: &Mutex<Receiver<Work>>,
     done: &mpsc::Sender<Done>,
     mut fragment: Option<Box<dyn Render + Send>>,
 ) {
@@ -267,10 +269,13 @@ fn work(
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
-        let Ok((seq, batch)) = next else { return };
+        let Ok((seq, batch, mut text)) = next else {
+            return;
+        };
+        text.clear();
         let mut d = Done {
             seq,
-            text: Vec::new(),
+            text,
             reports: Vec::new(),
             errors: Vec::new(),
             tally: Tally::default(),
@@ -293,7 +298,7 @@ fn work(
             // Writing into a Vec cannot fail; should serialising fail, the writer renders
             // this report itself and reports the error.
             let rendered = match fragment.as_mut() {
-                Some(r) => r.report(&mut d.text, &report).is_ok(),
+                Some(r) => r.report_into(&mut d.text, &report).is_ok(),
                 None => false,
             };
             if !rendered {
@@ -308,7 +313,7 @@ fn work(
 
 fn write(
     done: &Receiver<Done>,
-    tokens: SyncSender<()>,
+    tokens: SyncSender<Vec<u8>>,
     renderer: &mut dyn Render,
     out: &mut dyn Write,
     tally: &mut Tally,
@@ -318,7 +323,7 @@ fn write(
     let mut next = 0;
     for d in done {
         waiting.insert(d.seq, d);
-        while let Some(d) = waiting.remove(&next) {
+        while let Some(mut d) = waiting.remove(&next) {
             if !d.errors.is_empty() {
                 let mut err = io::stderr().lock();
                 for e in &d.errors {
@@ -335,8 +340,13 @@ fn write(
             tally.rule_errors += d.tally.rule_errors;
             on_batch(tally);
             next += 1;
+            // The buffer goes back as the next token, unless one batch made it large.
+            let mut buffer = std::mem::take(&mut d.text);
+            if buffer.capacity() > MAX_KEPT_BUFFER {
+                buffer = Vec::new();
+            }
             // The reader may have stopped already; a token it no longer needs is fine.
-            let _ = tokens.try_send(());
+            let _ = tokens.try_send(buffer);
         }
     }
     Ok(())

@@ -21,6 +21,11 @@ pub trait Render {
         Ok(())
     }
     fn report(&mut self, w: &mut dyn Write, report: &Report) -> io::Result<()>;
+    /// `report` appended to a buffer: what worker threads call. A format may write
+    /// straight into it rather than through `Write`.
+    fn report_into(&mut self, out: &mut Vec<u8>, report: &Report) -> io::Result<()> {
+        self.report(out, report)
+    }
     fn end(&mut self, _w: &mut dyn Write) -> io::Result<()> {
         Ok(())
     }

@@ -20,9 +20,19 @@ pub struct Ndjson;
 impl Render for Ndjson {
     fn report(&mut self, w: &mut dyn Write, report: &Report) -> io::Result<()> {
         let mut line = Vec::with_capacity(16 << 10);
-        write_report(&mut line, report)?;
-        line.push(b'\n');
+        self.report_into(&mut line, report)?;
         w.write_all(&line)
+    }
+
+    fn report_into(&mut self, out: &mut Vec<u8>, report: &Report) -> io::Result<()> {
+        let start = out.len();
+        if let Err(e) = write_report(out, report) {
+            // Nothing of a report that failed half-way is left in the buffer.
+            out.truncate(start);
+            return Err(e);
+        }
+        out.push(b'\n');
+        Ok(())
     }
 
     fn fragment(&self) -> Option<Box<dyn Render + Send>> {
