@@ -19,6 +19,21 @@ pub struct Citation {
     pub quote: String,
 }
 
+impl Citation {
+    /// The citation `v` holds, if it is one: an object of exactly `ref` (a known part of
+    /// the study) and `quote`, as the profile parser requires. Read without serde's
+    /// machinery, since evidence takes a citation for every fact it shows.
+    pub fn from_json(v: &serde_json::Value) -> Option<Citation> {
+        let m = v.as_object().filter(|m| m.len() == 2)?;
+        let reference = m.get("ref")?.as_str().filter(|r| SourceRef::is_valid(r))?;
+        let quote = m.get("quote")?.as_str()?;
+        Some(Citation {
+            reference: SourceRef(reference.to_string()),
+            quote: quote.to_string(),
+        })
+    }
+}
+
 /// How the study holds a fact. `stated` is the default and is left out of output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -35,6 +50,17 @@ pub enum Certainty {
 }
 
 impl Certainty {
+    /// The certainty named `name` in JSON (`"claimed"`).
+    pub fn from_name(name: &str) -> Option<Certainty> {
+        Some(match name {
+            "stated" => Certainty::Stated,
+            "claimed" => Certainty::Claimed,
+            "presumed" => Certainty::Presumed,
+            "reported" => Certainty::Reported,
+            _ => return None,
+        })
+    }
+
     pub fn is_stated(&self) -> bool {
         *self == Certainty::Stated
     }
@@ -74,19 +100,25 @@ impl SourceRef {
     }
 }
 
-impl TryFrom<String> for SourceRef {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        let ok = PARTS.contains(&s.as_str())
+impl SourceRef {
+    /// Whether `s` names a part of the study.
+    pub fn is_valid(s: &str) -> bool {
+        PARTS.contains(&s)
             || s.strip_prefix("section ")
                 .is_some_and(|n| SECTIONS.contains(&n))
             || s.strip_prefix("appendix: ").is_some_and(|name| {
                 let mut chars = name.chars();
                 chars.next().is_some_and(|c| c.is_ascii_uppercase())
                     && chars.all(|c| c.is_ascii_lowercase())
-            });
-        if ok {
+            })
+    }
+}
+
+impl TryFrom<String> for SourceRef {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if SourceRef::is_valid(&s) {
             Ok(SourceRef(s))
         } else {
             Err(format!(
@@ -132,6 +164,41 @@ mod tests {
         for ok in ["preface", "section II", "section VI", "appendix: Petrov"] {
             assert!(SourceRef::try_from(ok.to_string()).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn a_citation_read_from_json_is_what_deserialising_gives() {
+        use serde_json::json;
+        for v in [
+            json!({"ref": "section II", "quote": "q"}),
+            json!({"ref": "appendix: Petrov", "quote": ""}),
+            json!({"ref": "section VII", "quote": "q"}),
+            json!({"ref": "section II", "quote": "q", "page": 3}),
+            json!({"ref": "section II"}),
+            json!({"ref": "section II", "quote": 1}),
+            json!({"ref": 2, "quote": "q"}),
+            json!({"ref": "section II", "note": "q"}),
+            json!("section II"),
+            json!(null),
+        ] {
+            assert_eq!(
+                Citation::from_json(&v),
+                Citation::deserialize(&v).ok(),
+                "{v}"
+            );
+        }
+        // serde's derive would also take an array, field by field; a profile's
+        // citations are objects (the parser is strict about it), and so is this.
+        assert_eq!(Citation::from_json(&json!(["section II", "q"])), None);
+        for c in [
+            Certainty::Stated,
+            Certainty::Claimed,
+            Certainty::Presumed,
+            Certainty::Reported,
+        ] {
+            assert_eq!(Certainty::from_name(c.as_str()), Some(c));
+        }
+        assert_eq!(Certainty::from_name("Claimed"), None);
     }
 
     #[test]

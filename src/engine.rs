@@ -249,7 +249,7 @@ impl Trace {
 
 /// A fact read at `pointer`, with the citation that covers it.
 pub(crate) fn read_evidence(root: &Value, pointer: &(impl At + ?Sized), value: Value) -> Evidence {
-    let (source, certainty) = citation_for(root, pointer);
+    let (source, certainty) = citation_for(root, pointer).1;
     Evidence {
         path: pointer.text().to_string(),
         value,
@@ -262,7 +262,8 @@ pub(crate) fn read_evidence(root: &Value, pointer: &(impl At + ?Sized), value: V
 /// The fact at `pointer` named as evidence: its value without the citation, which has
 /// fields of its own.
 pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidence {
-    let value = match pointer.resolve(root) {
+    let (found, (source, certainty)) = citation_for(root, pointer);
+    let value = match found {
         None => Value::Null,
         // Copied without them, rather than copied whole and then cut: a citation's
         // quote is often the largest part of a fact.
@@ -274,7 +275,13 @@ pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidenc
         ),
         Some(v) => v.clone(),
     };
-    read_evidence(root, pointer, value)
+    Evidence {
+        path: pointer.text().to_string(),
+        value,
+        source,
+        certainty,
+        via: None,
+    }
 }
 
 /// Adds what a consulted component rested on to a composite's evidence, once per path.
@@ -309,30 +316,35 @@ fn with_current<R>(
     })
 }
 
-/// The citation that covers `pointer`: that of the nearest enclosing fact. One walk
-/// down the pointer, then the deepest cited object first.
-fn citation_for(root: &Value, pointer: &(impl At + ?Sized)) -> (Option<Citation>, Certainty) {
-    use serde::Deserialize as _;
+/// The value at `pointer`, and the citation that covers it: that of the nearest
+/// enclosing fact. One walk down the pointer, then the deepest cited object first.
+fn citation_for<'a>(
+    root: &'a Value,
+    pointer: &(impl At + ?Sized),
+) -> (Option<&'a Value>, (Option<Citation>, Certainty)) {
     let mut cited: Vec<&serde_json::Map<String, Value>> = Vec::new();
-    pointer.walk(root, |v| {
+    let mut last = root;
+    let whole = pointer.walk(root, |v| {
         if let Value::Object(m) = v {
             if m.contains_key("source") || m.contains_key("none") {
                 cited.push(m);
             }
         }
+        last = v;
     });
+    let found = whole.then_some(last);
     for m in cited.into_iter().rev() {
         let c = m.get("source").or_else(|| m.get("none"));
-        // Deserialised from a borrow: the citation is not copied twice.
-        if let Some(c) = c.and_then(|c| Citation::deserialize(c).ok()) {
+        if let Some(c) = c.and_then(Citation::from_json) {
             let certainty = m
                 .get("certainty")
-                .and_then(|c| Certainty::deserialize(c).ok())
+                .and_then(Value::as_str)
+                .and_then(Certainty::from_name)
                 .unwrap_or_default();
-            return (Some(c), certainty);
+            return (found, (Some(c), certainty));
         }
     }
-    (None, Certainty::Stated)
+    (found, (None, Certainty::Stated))
 }
 
 fn escape(key: &str) -> String {
@@ -862,12 +874,12 @@ mod tests {
                          "source": {"ref": "section II", "quote": "q"}}],
             "troubles": {"none": {"ref": "section III", "quote": "n"}}
         });
-        let (c, cert) = citation_for(&root, "/recalls/0/status");
+        let (_, (c, cert)) = citation_for(&root, "/recalls/0/status");
         assert_eq!(c.unwrap().quote, "q");
         assert_eq!(cert, Certainty::Claimed);
-        let (c, _) = citation_for(&root, "/troubles");
+        let (_, (c, _)) = citation_for(&root, "/troubles");
         assert_eq!(c.unwrap().quote, "n");
-        assert_eq!(citation_for(&root, "/family").0, None);
+        assert_eq!(citation_for(&root, "/family").1 .0, None);
     }
 }
 
