@@ -249,20 +249,13 @@ impl Trace {
 
 /// A fact read at `pointer`, with the citation that covers it.
 pub(crate) fn read_evidence(root: &Value, pointer: &(impl At + ?Sized), value: Value) -> Evidence {
-    let (source, certainty) = citation_for(root, pointer).1;
-    Evidence {
-        path: pointer.text().to_string(),
-        value,
-        source,
-        certainty,
-        via: None,
-    }
+    cited(pointer, value, citation_for(root, pointer).1)
 }
 
 /// The fact at `pointer` named as evidence: its value without the citation, which has
 /// fields of its own.
 pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidence {
-    let (found, (source, certainty)) = citation_for(root, pointer);
+    let (found, citation) = citation_for(root, pointer);
     let value = match found {
         None => Value::Null,
         // Copied without them, rather than copied whole and then cut: a citation's
@@ -275,6 +268,14 @@ pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidenc
         ),
         Some(v) => v.clone(),
     };
+    cited(pointer, value, citation)
+}
+
+fn cited(
+    pointer: &(impl At + ?Sized),
+    value: Value,
+    (source, certainty): (Option<Citation>, Certainty),
+) -> Evidence {
     Evidence {
         path: pointer.text().to_string(),
         value,

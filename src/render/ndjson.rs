@@ -69,14 +69,9 @@ fn scored(out: &mut Vec<u8>, s: &Scored) {
     string(out, name);
     out.extend_from_slice(b",\"source\":");
     string(out, source);
-    out.extend_from_slice(b",\"findings\":[");
-    for (i, f) in findings.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        finding(out, f);
-    }
-    out.extend_from_slice(b"],\"score\":");
+    out.extend_from_slice(b",\"findings\":");
+    list(out, b'[', b']', findings, finding);
+    out.extend_from_slice(b",\"score\":");
     score_of(out, score);
     out.push(b'}');
 }
@@ -101,23 +96,11 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
     number(out, *weight);
     out.extend_from_slice(b",\"reason\":");
     string(out, reason);
-    out.extend_from_slice(b",\"evidence\":[");
-    for (i, e) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        evidence(out, e);
-    }
-    out.push(b']');
+    out.extend_from_slice(b",\"evidence\":");
+    list(out, b'[', b']', items, evidence);
     if !output.is_empty() {
-        out.extend_from_slice(b",\"output\":[");
-        for (i, line) in output.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            string(out, line);
-        }
-        out.push(b']');
+        out.extend_from_slice(b",\"output\":");
+        list(out, b'[', b']', output, |out, line| string(out, line));
     }
     out.push(b'}');
 }
@@ -186,29 +169,31 @@ pub fn value(out: &mut Vec<u8>, v: &Value) {
         // serde_json's own digits: integers and shortest round-trip floats alike.
         Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Value::String(s) => string(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                value(out, item);
-            }
-            out.push(b']');
-        }
-        Value::Object(m) => {
-            out.push(b'{');
-            for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                string(out, k);
-                out.push(b':');
-                value(out, item);
-            }
-            out.push(b'}');
-        }
+        Value::Array(items) => list(out, b'[', b']', items, value),
+        Value::Object(m) => list(out, b'{', b'}', m, |out, (k, item)| {
+            string(out, k);
+            out.push(b':');
+            value(out, item);
+        }),
     }
+}
+
+/// `items` between `open` and `close`, comma-separated, each written by `each`.
+fn list<T>(
+    out: &mut Vec<u8>,
+    open: u8,
+    close: u8,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(open);
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(out, item);
+    }
+    out.push(close);
 }
 
 fn string(out: &mut Vec<u8>, s: &str) {
