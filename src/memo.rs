@@ -16,11 +16,10 @@
 //! depend on the machine), and the tries stop growing at a memory budget.
 
 use std::collections::{BTreeMap, HashMap};
-
-use ahash::RandomState;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::RwLock;
 
+use ahash::RandomState;
 use serde_json::Value;
 
 use crate::engine::{add_component_evidence, certainty_at, evidence_at, json_at, read_evidence};
