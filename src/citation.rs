@@ -24,13 +24,19 @@ impl Citation {
     /// the study) and `quote`, as the profile parser requires. Read without serde's
     /// machinery, since evidence takes a citation for every fact it shows.
     pub fn from_json(v: &serde_json::Value) -> Option<Citation> {
-        let m = v.as_object().filter(|m| m.len() == 2)?;
-        let reference = m.get("ref")?.as_str().filter(|r| SourceRef::is_valid(r))?;
-        let quote = m.get("quote")?.as_str()?;
+        let (reference, quote) = Citation::parts(v)?;
         Some(Citation {
             reference: SourceRef(reference.to_string()),
             quote: quote.to_string(),
         })
+    }
+
+    /// The reference and quote of the citation `v` holds, borrowed, if it is one.
+    pub fn parts(v: &serde_json::Value) -> Option<(&str, &str)> {
+        let m = v.as_object().filter(|m| m.len() == 2)?;
+        let reference = m.get("ref")?.as_str().filter(|r| SourceRef::is_valid(r))?;
+        let quote = m.get("quote")?.as_str()?;
+        Some((reference, quote))
     }
 }
 

@@ -318,34 +318,33 @@ fn with_current<R>(
 }
 
 /// The value at `pointer`, and the citation that covers it: that of the nearest
-/// enclosing fact. One walk down the pointer, then the deepest cited object first.
+/// enclosing fact, found on the one walk down the pointer (the deepest object with a
+/// citation that is one wins).
 fn citation_for<'a>(
     root: &'a Value,
     pointer: &(impl At + ?Sized),
 ) -> (Option<&'a Value>, (Option<Citation>, Certainty)) {
-    let mut cited: Vec<&serde_json::Map<String, Value>> = Vec::new();
+    let mut nearest: Option<(&serde_json::Map<String, Value>, &Value)> = None;
     let mut last = root;
     let whole = pointer.walk(root, |v| {
         if let Value::Object(m) = v {
-            if m.contains_key("source") || m.contains_key("none") {
-                cited.push(m);
+            let c = m.get("source").or_else(|| m.get("none"));
+            if let Some(c) = c.filter(|c| Citation::parts(c).is_some()) {
+                nearest = Some((m, c));
             }
         }
         last = v;
     });
     let found = whole.then_some(last);
-    for m in cited.into_iter().rev() {
-        let c = m.get("source").or_else(|| m.get("none"));
-        if let Some(c) = c.and_then(Citation::from_json) {
-            let certainty = m
-                .get("certainty")
-                .and_then(Value::as_str)
-                .and_then(Certainty::from_name)
-                .unwrap_or_default();
-            return (found, (Some(c), certainty));
-        }
-    }
-    (found, (None, Certainty::Stated))
+    let Some((m, c)) = nearest else {
+        return (found, (None, Certainty::Stated));
+    };
+    let certainty = m
+        .get("certainty")
+        .and_then(Value::as_str)
+        .and_then(Certainty::from_name)
+        .unwrap_or_default();
+    (found, (Citation::from_json(c), certainty))
 }
 
 fn escape(key: &str) -> String {
