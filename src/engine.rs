@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::citation::{Certainty, Citation};
 use crate::finding::Evidence;
 use crate::memo::{self, Op};
-use crate::pointer::{resolve, At, Pointer};
+use crate::pointer::{At, Pointer};
 use crate::shape::{Position, Shape};
 use crate::verdict::Verdict;
 
@@ -458,7 +458,7 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     with_current(|t| {
         // Borrowed, not cloned: only scalars are copied out of the profile.
         let root = Arc::clone(&t.root);
-        let found = resolve(&root, &pointer);
+        let found = pointer.as_str().resolve(&root);
         t.observe(
             || Op::Get {
                 pointer: Pointer::new(pointer.clone()),

@@ -20,6 +20,8 @@ pub trait At {
     }
 }
 
+/// Followed as written, like `Value::pointer` but allocating only for a token with an
+/// escape (`~0`, `~1`) in it.
 impl At for str {
     fn text(&self) -> &str {
         self
@@ -40,12 +42,6 @@ impl At for str {
         }
         true
     }
-}
-
-/// The value at JSON pointer `pointer` in `root`. Like `Value::pointer`, but without
-/// allocating for the common token that has nothing escaped.
-pub fn resolve<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
-    pointer.resolve(root)
 }
 
 /// The reference tokens of a JSON pointer, still escaped; `None` if it is not one.
