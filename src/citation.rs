@@ -24,19 +24,49 @@ impl Citation {
     /// the study) and `quote`, as the profile parser requires. Read without serde's
     /// machinery, since evidence takes a citation for every fact it shows.
     pub fn from_json(v: &serde_json::Value) -> Option<Citation> {
-        let (reference, quote) = Citation::parts(v)?;
-        Some(Citation {
-            reference: SourceRef(reference.to_string()),
-            quote: quote.to_string(),
-        })
+        CitationRef::from_json(v).map(CitationRef::to_owned)
     }
+}
 
-    /// The reference and quote of the citation `v` holds, borrowed, if it is one.
-    pub fn parts(v: &serde_json::Value) -> Option<(&str, &str)> {
+/// A [`Citation`] borrowed, from one or from a profile's JSON; only ever a valid one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CitationRef<'a> {
+    reference: &'a str,
+    quote: &'a str,
+}
+
+impl<'a> CitationRef<'a> {
+    /// The citation `v` holds, borrowed, if it is one (see [`Citation::from_json`]).
+    pub fn from_json(v: &'a serde_json::Value) -> Option<CitationRef<'a>> {
         let m = v.as_object().filter(|m| m.len() == 2)?;
         let reference = m.get("ref")?.as_str().filter(|r| SourceRef::is_valid(r))?;
         let quote = m.get("quote")?.as_str()?;
-        Some((reference, quote))
+        Some(CitationRef { reference, quote })
+    }
+
+    pub fn reference(&self) -> &'a str {
+        self.reference
+    }
+
+    pub fn quote(&self) -> &'a str {
+        self.quote
+    }
+
+    pub fn to_owned(self) -> Citation {
+        Citation {
+            reference: SourceRef(self.reference.to_string()),
+            quote: self.quote.to_string(),
+        }
+    }
+}
+
+impl<'a> From<&'a Citation> for CitationRef<'a> {
+    fn from(c: &'a Citation) -> CitationRef<'a> {
+        let Citation { reference, quote } = c;
+        CitationRef {
+            reference: reference.as_str(),
+            quote,
+        }
     }
 }
 

@@ -18,8 +18,8 @@ use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Position as R
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::citation::{Certainty, Citation};
-use crate::finding::Evidence;
+use crate::citation::{Certainty, CitationRef};
+use crate::finding::{Evidence, EvidenceRef, Shown};
 use crate::memo::{self, Op};
 use crate::pointer::{At, Pointer};
 use crate::shape::{Position, Shape};
@@ -249,49 +249,72 @@ impl Trace {
 
 /// A fact read at `pointer`, with the citation that covers it.
 pub(crate) fn read_evidence(root: &Value, pointer: &(impl At + ?Sized), value: Value) -> Evidence {
-    cited(pointer, value, citation_for(root, pointer).1)
-}
-
-/// The fact at `pointer` named as evidence: its value without the citation, which has
-/// fields of its own.
-pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidence {
-    let (found, citation) = citation_for(root, pointer);
-    let value = match found {
-        None => Value::Null,
-        // Copied without them, rather than copied whole and then cut: a citation's
-        // quote is often the largest part of a fact.
-        Some(Value::Object(m)) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| *k != "source" && *k != "certainty")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        Some(v) => v.clone(),
-    };
-    cited(pointer, value, citation)
-}
-
-fn cited(
-    pointer: &(impl At + ?Sized),
-    value: Value,
-    (source, certainty): (Option<Citation>, Certainty),
-) -> Evidence {
+    let (source, certainty) = citation_for(root, pointer).1;
     Evidence {
         path: pointer.text().to_string(),
         value,
+        source: source.map(CitationRef::to_owned),
+        certainty,
+        via: None,
+    }
+}
+
+/// [`read_evidence`], borrowed: `value` is what the rule saw at `pointer`.
+pub(crate) fn read_evidence_ref<'a>(
+    root: &'a Value,
+    pointer: &'a (impl At + ?Sized),
+    value: &'a Value,
+) -> EvidenceRef<'a> {
+    let (source, certainty) = citation_for(root, pointer).1;
+    EvidenceRef {
+        path: pointer.text(),
+        value: Shown::Value(value),
         source,
         certainty,
         via: None,
     }
 }
 
-/// Adds what a consulted component rested on to a composite's evidence, once per path.
-pub(crate) fn add_component_evidence(to: &mut Vec<Evidence>, id: &str, evidence: &[Evidence]) {
+/// The fact at `pointer` named as evidence: its value without the citation, which has
+/// fields of its own.
+pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidence {
+    evidence_at_ref(root, pointer).to_owned()
+}
+
+/// What evidence shows where the profile is silent.
+static NULL: Value = Value::Null;
+
+/// [`evidence_at`], borrowed from the profile.
+pub(crate) fn evidence_at_ref<'a>(
+    root: &'a Value,
+    pointer: &'a (impl At + ?Sized),
+) -> EvidenceRef<'a> {
+    let (found, (source, certainty)) = citation_for(root, pointer);
+    EvidenceRef {
+        path: pointer.text(),
+        value: match found {
+            None => Shown::Value(&NULL),
+            Some(Value::Object(m)) => Shown::Fact(m),
+            Some(v) => Shown::Value(v),
+        },
+        source,
+        certainty,
+        via: None,
+    }
+}
+
+/// Adds what a consulted component rested on to a composite's evidence: each path once,
+/// marked with the component it came through (unless it already came through one).
+/// `E` is [`Evidence`] during a run, and [`EvidenceRef`] when a remembered answer is shown.
+pub(crate) fn add_component_evidence<'a, E>(to: &mut Vec<E>, id: &'a str, evidence: &'a [Evidence])
+where
+    E: From<EvidenceRef<'a>> + AsRef<str>,
+{
     for e in evidence {
-        if !to.iter().any(|x| x.path == e.path) {
-            let mut e = e.clone();
-            e.via.get_or_insert_with(|| id.to_string());
-            to.push(e);
+        if !to.iter().any(|x| x.as_ref() == e.path) {
+            let mut e = EvidenceRef::from(e);
+            e.via = e.via.or(Some(id));
+            to.push(E::from(e));
         }
     }
 }
@@ -318,24 +341,42 @@ fn with_current<R>(
 }
 
 /// The value at `pointer`, and the citation that covers it: that of the nearest
-/// enclosing fact, found on the one walk down the pointer (the deepest object with a
-/// citation that is one wins).
+/// enclosing fact (the deepest object on the way down with a citation that is one).
 fn citation_for<'a>(
     root: &'a Value,
     pointer: &(impl At + ?Sized),
-) -> (Option<&'a Value>, (Option<Citation>, Certainty)) {
-    let mut nearest: Option<(&serde_json::Map<String, Value>, &Value)> = None;
+) -> (Option<&'a Value>, (Option<CitationRef<'a>>, Certainty)) {
+    // The objects on the way down, looked at deepest first: the nearest fact is usually
+    // one or two steps up, and each object looked at costs two key lookups.
+    const KEPT: usize = 16;
+    let mut objects: [Option<&'a serde_json::Map<String, Value>>; KEPT] = [None; KEPT];
+    let mut depth = 0;
     let mut last = root;
     let whole = pointer.walk(root, |v| {
         if let Value::Object(m) = v {
-            let c = m.get("source").or_else(|| m.get("none"));
-            if let Some(c) = c.filter(|c| Citation::parts(c).is_some()) {
-                nearest = Some((m, c));
-            }
+            objects[depth % KEPT] = Some(m);
+            depth += 1;
         }
         last = v;
     });
     let found = whole.then_some(last);
+    let kept = depth.min(KEPT);
+    let nearest = (1..=kept)
+        .filter_map(|up| objects[(depth - up) % KEPT])
+        .find_map(|m| Some((m, fact_citation(m)?)));
+    let nearest = match nearest {
+        // Past the objects kept, the walk is made again, looking at every level.
+        None if depth > KEPT => {
+            let mut deepest = None;
+            pointer.walk(root, |v| {
+                if let Some(c) = v.as_object().and_then(|m| Some((m, fact_citation(m)?))) {
+                    deepest = Some(c);
+                }
+            });
+            deepest
+        }
+        nearest => nearest,
+    };
     let Some((m, c)) = nearest else {
         return (found, (None, Certainty::Stated));
     };
@@ -344,7 +385,15 @@ fn citation_for<'a>(
         .and_then(Value::as_str)
         .and_then(Certainty::from_name)
         .unwrap_or_default();
-    (found, (Citation::from_json(c), certainty))
+    (found, (Some(c), certainty))
+}
+
+/// The citation of the fact `m` is, if it is one: its `source`, or the `none` of a list
+/// the source says was empty.
+fn fact_citation(m: &serde_json::Map<String, Value>) -> Option<CitationRef<'_>> {
+    m.get("source")
+        .or_else(|| m.get("none"))
+        .and_then(CitationRef::from_json)
 }
 
 fn escape(key: &str) -> String {
@@ -875,11 +924,36 @@ mod tests {
             "troubles": {"none": {"ref": "section III", "quote": "n"}}
         });
         let (_, (c, cert)) = citation_for(&root, "/recalls/0/status");
-        assert_eq!(c.unwrap().quote, "q");
+        assert_eq!(c.unwrap().quote(), "q");
         assert_eq!(cert, Certainty::Claimed);
         let (_, (c, _)) = citation_for(&root, "/troubles");
-        assert_eq!(c.unwrap().quote, "n");
+        assert_eq!(c.unwrap().quote(), "n");
         assert_eq!(citation_for(&root, "/family").1 .0, None);
+    }
+
+    #[test]
+    fn citations_are_found_past_the_objects_kept_on_the_way_down() {
+        let cite = |q: &str| serde_json::json!({"ref": "section II", "quote": q});
+        // 30 nested objects under one with a citation: the nearest is far up.
+        let mut deep = serde_json::json!({"leaf": 1});
+        for _ in 0..29 {
+            deep = serde_json::json!({ "d": deep });
+        }
+        let root = serde_json::json!({"extra": {"source": cite("top"), "d": deep}});
+        let pointer = format!("/extra{}/leaf", "/d".repeat(30));
+        let (found, (c, _)) = citation_for(&root, pointer.as_str());
+        assert_eq!(found, Some(&serde_json::json!(1)));
+        assert_eq!(c.unwrap().quote(), "top");
+        // A citation near the bottom wins over the top one.
+        let pointer = format!("/extra{}", "/d".repeat(29));
+        let mut root = root;
+        root.pointer_mut(&pointer).unwrap()["source"] = cite("low");
+        let (_, (c, _)) = citation_for(&root, format!("{pointer}/d/leaf").as_str());
+        assert_eq!(c.unwrap().quote(), "low");
+        // An invalid citation is passed over for the next one up.
+        root.pointer_mut(&pointer).unwrap()["source"] = serde_json::json!({"ref": "x"});
+        let (_, (c, _)) = citation_for(&root, format!("{pointer}/d/leaf").as_str());
+        assert_eq!(c.unwrap().quote(), "top");
     }
 }
 

@@ -1,7 +1,7 @@
 //! Profiles × rules → findings. One [`Scorer`] holds the engine and the compiled rules
 //! and is shared by every thread; each profile is parsed once and read by every rule.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use crate::input::Document;
 use crate::load::{self, Loaded};
 use crate::memo::{self, Memo, Remembered, Shown};
 use crate::pointer::Pointer;
+use crate::rule::RuleMeta;
 use crate::ruleset::{Entry, RuleSet};
 use crate::verdict::Verdict;
 
@@ -98,13 +99,9 @@ impl Scorer {
 
     /// Scores one document; a document that cannot be read becomes a failed report.
     pub fn score_document(&self, doc: Document) -> Report {
-        let loaded = doc.text.and_then(|text| load::parse(&text, &doc.origin));
-        match loaded {
-            Ok(loaded) => Report::Scored(self.score(&loaded, &doc.origin)),
-            Err(error) => Report::Failed(Failed {
-                source: doc.origin,
-                error,
-            }),
+        match load::document(doc) {
+            (Ok(loaded), origin) => Report::Scored(self.score(&loaded, &origin)),
+            (Err(error), source) => Report::Failed(Failed { source, error }),
         }
     }
 
@@ -129,33 +126,47 @@ impl Scorer {
         self.run_all(loaded, true)
     }
 
-    /// Every rule in evaluation order; `reads` kept only when asked for (scoring needs
-    /// only the evidence).
+    /// Every rule on one profile, each answer handed to `each` (with the rule's index) as
+    /// it comes, in evaluation order: a remembered answer still borrows its evidence from
+    /// the profile and the memory, so it can be written without being copied out first.
+    pub fn score_with(&self, loaded: &Loaded, each: &mut dyn FnMut(usize, Outcome<'_>)) {
+        self.run_with(loaded, false, each);
+    }
+
+    /// Every rule, in rule id order; `reads` kept only when asked for (scoring needs only
+    /// the evidence).
     fn run_all(&self, loaded: &Loaded, keep_reads: bool) -> Vec<Explained> {
         let mut results: Vec<Option<Explained>> = vec![None; self.rules.entries.len()];
-        let mut verdicts: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>> =
-            BTreeMap::new();
+        self.run_with(loaded, keep_reads, &mut |i, outcome| {
+            results[i] = Some(outcome.explained());
+        });
+        results.into_iter().flatten().collect()
+    }
+
+    fn run_with(
+        &self,
+        loaded: &Loaded,
+        keep_reads: bool,
+        each: &mut dyn FnMut(usize, Outcome<'_>),
+    ) {
+        let mut verdicts = memo::Components::new();
         let mut tally = memo::Stats::default();
         for &i in &self.rules.order {
             let entry = &self.rules.entries[i];
-            let explained =
-                self.evaluate_entry(i, entry, loaded, &verdicts, keep_reads, &mut tally);
-            // Only what a composite consults is kept for it.
-            if self.consulted.contains(entry.id()) {
-                let f = &explained.finding;
-                let outcome = if f.verdict == Verdict::Error {
-                    Err(f.reason.clone())
-                } else {
-                    Ok((f.verdict, f.evidence.clone()))
-                };
-                verdicts.insert(entry.id().to_string(), outcome);
+            let step = Step {
+                index: i,
+                keep_reads,
+                // Only what a composite consults is kept for it.
+                consulted: self.consulted.contains(entry.id()),
+            };
+            let component = self.evaluate_entry(step, entry, loaded, &verdicts, &mut tally, each);
+            if let Some(c) = component {
+                verdicts.insert(entry.id().to_string(), c);
             }
-            results[i] = Some(explained);
         }
         if let Some(memo) = &self.memo {
             memo.count(tally);
         }
-        results.into_iter().flatten().collect()
     }
 
     /// Runs `rule` again with the stepping engine to find the line where it hit a limit.
@@ -196,15 +207,22 @@ impl Scorer {
         })
     }
 
+    /// Answers one rule and hands the answer to `each`; returns what a composite sees of
+    /// it, when one consults it.
     fn evaluate_entry(
         &self,
-        index: usize,
+        step: Step,
         entry: &Entry,
         loaded: &Loaded,
-        verdicts: &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
-        keep_reads: bool,
+        verdicts: &memo::Components,
         tally: &mut memo::Stats,
-    ) -> Explained {
+        each: &mut dyn FnMut(usize, Outcome<'_>),
+    ) -> Option<Component> {
+        let Step {
+            index,
+            keep_reads,
+            consulted,
+        } = step;
         let rule = match entry {
             Entry::Broken {
                 id,
@@ -212,7 +230,7 @@ impl Scorer {
                 weight,
                 error,
             } => {
-                return Explained {
+                let explained = Explained {
                     finding: Finding {
                         rule: id.clone(),
                         title: title.clone(),
@@ -223,7 +241,8 @@ impl Scorer {
                         output: Vec::new(),
                     },
                     reads: Vec::new(),
-                }
+                };
+                return hand_on(index, explained, consulted, each);
             }
             Entry::Ready(r) => r,
         };
@@ -238,21 +257,25 @@ impl Scorer {
         let memo = self.memo.as_ref().filter(|_| !keep_reads);
         if let Some(memo) = memo {
             let root = &*loaded.value;
-            let remembered = memo.recall(index, root, &components, |r| Finding {
-                rule: rule.meta.id.clone(),
-                title: rule.meta.title.clone(),
-                verdict: r.verdict,
-                weight: rule.meta.weight,
-                reason: r.reason.clone(),
-                evidence: r.evidence(root, &components),
-                output: r.output.clone(),
-            });
-            if let Some(finding) = remembered {
-                tally.hits += 1;
-                return Explained {
-                    finding,
-                    reads: Vec::new(),
+            let remembered = memo.recall(index, root, &components, |r| {
+                let recalled = Recalled {
+                    rule: &rule.meta,
+                    remembered: r,
+                    root,
+                    components: &components,
                 };
+                if consulted {
+                    // Its evidence is needed owned anyway, for the composites.
+                    let explained = Outcome::Recalled(recalled).explained();
+                    hand_on(index, explained, true, each)
+                } else {
+                    each(index, Outcome::Recalled(recalled));
+                    None
+                }
+            });
+            if let Some(component) = remembered {
+                tally.hits += 1;
+                return component;
             }
             tally.misses += 1;
         }
@@ -358,7 +381,7 @@ impl Scorer {
                 )
             }
         };
-        Explained {
+        let explained = Explained {
             finding: Finding {
                 rule: meta.id.clone(),
                 title: meta.title.clone(),
@@ -369,6 +392,90 @@ impl Scorer {
                 output: std::mem::take(&mut trace.output),
             },
             reads: trace.reads,
+        };
+        hand_on(index, explained, consulted, each)
+    }
+}
+
+/// What a composite sees of a rule it consults: its verdict and evidence, or why it
+/// failed.
+type Component = Result<(Verdict, Vec<Evidence>), String>;
+
+/// Which rule [`Scorer::evaluate_entry`] answers, and what for.
+#[derive(Clone, Copy)]
+struct Step {
+    index: usize,
+    /// Keep every read (`explain`), which also means every rule runs.
+    keep_reads: bool,
+    /// Some composite consults this rule.
+    consulted: bool,
+}
+
+/// Hands a run's answer to `each`, keeping what a composite would see of it first.
+fn hand_on(
+    index: usize,
+    explained: Explained,
+    consulted: bool,
+    each: &mut dyn FnMut(usize, Outcome<'_>),
+) -> Option<Component> {
+    let component = consulted.then(|| {
+        let f = &explained.finding;
+        if f.verdict == Verdict::Error {
+            Err(f.reason.clone())
+        } else {
+            Ok((f.verdict, f.evidence.clone()))
+        }
+    });
+    each(index, Outcome::Ran(explained));
+    component
+}
+
+/// A rule's answer on one profile, as [`Scorer::score_with`] hands it on.
+pub enum Outcome<'a> {
+    /// From a run (or a rule that could not be loaded): the finding in full.
+    Ran(Explained),
+    /// From memory, its evidence still in the profile.
+    Recalled(Recalled<'a>),
+}
+
+impl Outcome<'_> {
+    pub fn explained(self) -> Explained {
+        match self {
+            Outcome::Ran(e) => e,
+            Outcome::Recalled(r) => Explained {
+                finding: r.finding(),
+                reads: Vec::new(),
+            },
+        }
+    }
+}
+
+/// A remembered answer on one profile: the finding a run would give, not yet built.
+pub struct Recalled<'a> {
+    pub rule: &'a RuleMeta,
+    pub remembered: &'a Remembered,
+    /// The profile, which the evidence is read from.
+    pub root: &'a serde_json::Value,
+    /// The components' findings, which a composite's evidence may take in.
+    pub components: &'a memo::Components,
+}
+
+impl Recalled<'_> {
+    pub fn finding(&self) -> Finding {
+        let Recalled {
+            rule,
+            remembered: r,
+            root,
+            components,
+        } = self;
+        Finding {
+            rule: rule.id.clone(),
+            title: rule.title.clone(),
+            verdict: r.verdict,
+            weight: rule.weight,
+            reason: r.reason.clone(),
+            evidence: r.evidence(root, components),
+            output: r.output.clone(),
         }
     }
 }

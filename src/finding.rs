@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::citation::{Certainty, Citation};
+use crate::citation::{Certainty, Citation, CitationRef};
 use crate::error::ProfileError;
 use crate::verdict::Verdict;
 
@@ -42,6 +42,101 @@ impl Evidence {
     }
 }
 
+/// [`Evidence`] borrowed: from an owned one, or straight from a profile and the memory
+/// of a rule's answers, so that a batch can write evidence without copying it out first.
+/// [`EvidenceRef::to_owned`] gives the [`Evidence`] it shows.
+#[derive(Debug, Clone, Copy)]
+pub struct EvidenceRef<'a> {
+    pub path: &'a str,
+    pub value: Shown<'a>,
+    pub source: Option<CitationRef<'a>>,
+    pub certainty: Certainty,
+    pub via: Option<&'a str>,
+}
+
+/// The value a piece of evidence shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Shown<'a> {
+    /// This value, as it is.
+    Value(&'a serde_json::Value),
+    /// A fact: this object without its `source` and `certainty`.
+    Fact(&'a serde_json::Map<String, serde_json::Value>),
+}
+
+impl Shown<'_> {
+    /// Keys a fact is shown without: they are evidence fields of their own.
+    pub const HIDDEN: [&'static str; 2] = ["source", "certainty"];
+
+    /// The entries of a [`Shown::Fact`] that are shown.
+    pub fn shown(
+        m: &serde_json::Map<String, serde_json::Value>,
+    ) -> impl Iterator<Item = (&String, &serde_json::Value)> {
+        m.iter()
+            .filter(|(k, _)| !Shown::HIDDEN.contains(&k.as_str()))
+    }
+
+    pub fn to_owned(self) -> serde_json::Value {
+        match self {
+            Shown::Value(v) => v.clone(),
+            Shown::Fact(m) => serde_json::Value::Object(
+                Shown::shown(m)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl EvidenceRef<'_> {
+    pub fn to_owned(&self) -> Evidence {
+        Evidence {
+            path: self.path.to_string(),
+            value: self.value.to_owned(),
+            source: self.source.map(CitationRef::to_owned),
+            certainty: self.certainty,
+            via: self.via.map(str::to_string),
+        }
+    }
+}
+
+impl<'a> From<EvidenceRef<'a>> for Evidence {
+    fn from(e: EvidenceRef<'a>) -> Evidence {
+        e.to_owned()
+    }
+}
+
+/// The path: what evidence is told apart by.
+impl AsRef<str> for Evidence {
+    fn as_ref(&self) -> &str {
+        &self.path
+    }
+}
+
+impl AsRef<str> for EvidenceRef<'_> {
+    fn as_ref(&self) -> &str {
+        self.path
+    }
+}
+
+impl<'a> From<&'a Evidence> for EvidenceRef<'a> {
+    fn from(e: &'a Evidence) -> EvidenceRef<'a> {
+        let Evidence {
+            path,
+            value,
+            source,
+            certainty,
+            via,
+        } = e;
+        EvidenceRef {
+            path,
+            value: Shown::Value(value),
+            source: source.as_ref().map(CitationRef::from),
+            certainty: *certainty,
+            via: via.as_deref(),
+        }
+    }
+}
+
 /// One rule's answer on one profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -77,22 +172,27 @@ impl Score {
     pub fn of(findings: &[Finding]) -> Score {
         let mut s = Score::default();
         for f in findings {
-            s.max += f.weight;
-            match f.verdict {
-                Verdict::Yes => {
-                    s.value += f.weight;
-                    s.assessed += 1;
-                }
-                Verdict::No => s.assessed += 1,
-                Verdict::Unknown => {
-                    s.unknown += 1;
-                    s.upper += f.weight;
-                }
-                Verdict::Error => s.errors += 1,
-            }
+            s.add(f.weight, f.verdict);
         }
-        s.upper += s.value;
         s
+    }
+
+    /// Counts one more finding.
+    pub fn add(&mut self, weight: u32, verdict: Verdict) {
+        self.max += weight;
+        match verdict {
+            Verdict::Yes => {
+                self.value += weight;
+                self.upper += weight;
+                self.assessed += 1;
+            }
+            Verdict::No => self.assessed += 1,
+            Verdict::Unknown => {
+                self.unknown += 1;
+                self.upper += weight;
+            }
+            Verdict::Error => self.errors += 1,
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_path_to_error::Segment;
 
 use crate::error::ProfileError;
+use crate::input::Document;
 use crate::profile::Profile;
 
 use strict::Strict;
@@ -17,12 +18,20 @@ pub struct Loaded {
     pub value: Arc<serde_json::Value>,
 }
 
+/// Reads one input document into a profile, or the error that says why not; with the
+/// document's origin either way.
+pub fn document(doc: Document) -> (Result<Loaded, ProfileError>, String) {
+    let loaded = doc.text.and_then(|text| parse(&text, &doc.origin));
+    (loaded, doc.origin)
+}
+
 /// Parses and validates one profile. A leading byte-order mark is ignored.
 pub fn parse(text: &str, origin: &str) -> Result<Loaded, ProfileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let whole = whole_document(text, origin);
+    // Only an error needs to know (and the scan for a newline is not free on every line).
+    let whole = || whole_document(text, origin);
     let error = |e: Option<&serde_json::Error>, path: String, message: String| {
-        error(origin, whole, e, path, message)
+        error(origin, whole(), e, path, message)
     };
     // serde would take an array for a struct, field by field in order (`["x", "X"]` would
     // be a profile): a profile is an object, and anything else is said so plainly.
@@ -37,8 +46,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Loaded, ProfileError> {
         Some('[') => {
             let (line, column) = position_of(text, text.len() - text.trim_start().len());
             return Err(ProfileError {
-                line: whole.then_some(line),
-                column: whole.then_some(column),
+                line: whole().then_some(line),
+                column: whole().then_some(column),
                 ..error(
                     None,
                     String::new(),

@@ -22,8 +22,10 @@ use std::sync::RwLock;
 use ahash::RandomState;
 use serde_json::Value;
 
-use crate::engine::{add_component_evidence, certainty_at, evidence_at, json_at, read_evidence};
-use crate::finding::Evidence;
+use crate::engine::{
+    add_component_evidence, certainty_at, evidence_at_ref, json_at, read_evidence_ref,
+};
+use crate::finding::{Evidence, EvidenceRef};
 use crate::pointer::{At, Pointer};
 use crate::verdict::Verdict;
 
@@ -145,21 +147,32 @@ pub enum Shown {
 impl Remembered {
     /// The evidence, rebuilt from `root`: the same as a fresh run on it would give.
     pub fn evidence(&self, root: &Value, components: &Components) -> Vec<Evidence> {
+        let mut out = Vec::new();
+        self.each_evidence(root, components, |e| out.push(e.to_owned()));
+        out
+    }
+
+    /// Each piece of [`Remembered::evidence`] in turn, borrowed from `root` and
+    /// `components` rather than copied out of them.
+    pub fn each_evidence<'a>(
+        &'a self,
+        root: &'a Value,
+        components: &'a Components,
+        mut f: impl FnMut(EvidenceRef<'a>),
+    ) {
         match &self.evidence {
-            Shown::Named(paths) => paths.iter().map(|p| evidence_at(root, p)).collect(),
+            Shown::Named(paths) => paths.iter().for_each(|p| f(evidence_at_ref(root, p))),
             Shown::Read { reads, consulted } => {
-                let mut out: Vec<Evidence> = reads
-                    .iter()
-                    .map(|(p, v)| read_evidence(root, p, v.clone()))
-                    .collect();
-                let mut via = Vec::new();
+                for (p, v) in reads {
+                    f(read_evidence_ref(root, p, v));
+                }
+                let mut via: Vec<EvidenceRef<'a>> = Vec::new();
                 for id in consulted {
                     if let Some(Ok((_, evidence))) = components.get(id) {
                         add_component_evidence(&mut via, id, evidence);
                     }
                 }
-                out.append(&mut via);
-                out
+                via.into_iter().for_each(f);
             }
         }
     }

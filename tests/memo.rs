@@ -7,6 +7,8 @@ use serde_json::Value;
 use casematch::engine::Limits;
 use casematch::evaluate::Scorer;
 use casematch::load;
+use casematch::render::ndjson::Ndjson;
+use casematch::render::Render;
 
 use crate::support::{mixed_profiles, root};
 
@@ -25,20 +27,63 @@ fn scored(scorer: &Scorer, profiles: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Each profile scored by `scorer` as `--format ndjson` writes it while scoring, without
+/// building the report (remembered evidence is written straight from the profile).
+fn written(scorer: &Scorer, profiles: &[String]) -> Vec<String> {
+    let mut ndjson = Ndjson::default();
+    profiles
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let origin = format!("mixed.ndjson:{}", i + 1);
+            match load::parse(text, &origin) {
+                Ok(loaded) => {
+                    let mut line = Vec::new();
+                    let score = ndjson.score_into(&mut line, scorer, &loaded, &origin);
+                    let line = String::from_utf8(line).unwrap();
+                    let line = line.strip_suffix('\n').expect("one line").to_string();
+                    let report: Value = serde_json::from_str(&line).unwrap();
+                    assert_eq!(
+                        serde_json::to_value(score.expect("ndjson writes while scoring")).unwrap(),
+                        report["score"]
+                    );
+                    line
+                }
+                Err(e) => format!("error: {e}"),
+            }
+        })
+        .collect()
+}
+
+/// Scores `profiles` with every rule run, then with answers remembered (built as
+/// reports, and written while scoring), and checks that all agree byte for byte.
 fn compare(dir: &Path, profiles: &[String]) -> casematch::memo::Stats {
     let fresh = Scorer::new(Some(dir), Limits::default())
         .unwrap()
         .remembering(false);
     let remembering = Scorer::new(Some(dir), Limits::default()).unwrap();
+    let writing = Scorer::new(Some(dir), Limits::default()).unwrap();
     let expected = scored(&fresh, profiles);
+    assert_eq!(
+        written(&fresh, profiles),
+        expected,
+        "written, every rule run"
+    );
     // Twice: the second pass answers from memory wherever the first could fill it.
     for pass in 0..2 {
         let got = scored(&remembering, profiles);
-        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
-            assert_eq!(g, e, "pass {pass}, profile {i}");
+        let lines = written(&writing, profiles);
+        for (i, e) in expected.iter().enumerate() {
+            assert_eq!(&got[i], e, "pass {pass}, profile {i}");
+            assert_eq!(&lines[i], e, "written, pass {pass}, profile {i}");
         }
     }
     assert_eq!(fresh.memo_stats(), None);
+    assert_eq!(
+        writing.memo_stats(),
+        remembering.memo_stats(),
+        "both remembered alike"
+    );
     remembering.memo_stats().unwrap()
 }
 

@@ -16,8 +16,9 @@ use crate::app::exit;
 use crate::cli::ScoreArgs;
 use crate::error::Error;
 use crate::evaluate::Scorer;
-use crate::finding::Report;
+use crate::finding::{Failed, Report};
 use crate::input::{self, Document};
+use crate::load;
 use crate::output::Sink;
 use crate::render::{self, Render};
 use crate::ruleset::Entry;
@@ -281,20 +282,32 @@ fn work(
             tally: Tally::default(),
         };
         for doc in batch {
-            let report = scorer.score_document(doc);
             d.tally.read += 1;
-            match &report {
-                Report::Failed(f) => {
+            let report = match load::document(doc) {
+                (Err(error), source) => {
                     d.tally.failed += 1;
-                    d.errors.push(format!("error: {}", f.error));
+                    d.errors.push(format!("error: {error}"));
+                    Report::Failed(Failed { source, error })
                 }
-                Report::Scored(s) => {
+                (Ok(loaded), origin) => {
                     d.tally.scored += 1;
-                    if s.findings.iter().any(|f| f.verdict == Verdict::Error) {
+                    // A format that writes a scored profile without its report does so.
+                    let written = fragment
+                        .as_mut()
+                        .and_then(|r| r.score_into(&mut d.text, scorer, &loaded, &origin));
+                    let scored = match written {
+                        Some(score) => {
+                            d.tally.rule_errors += usize::from(score.errors > 0);
+                            continue;
+                        }
+                        None => scorer.score(&loaded, &origin),
+                    };
+                    if scored.findings.iter().any(|f| f.verdict == Verdict::Error) {
                         d.tally.rule_errors += 1;
                     }
+                    Report::Scored(scored)
                 }
-            }
+            };
             // Writing into a Vec cannot fail; should serialising fail, the writer renders
             // this report itself and reports the error.
             let rendered = match fragment.as_mut() {

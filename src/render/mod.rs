@@ -13,7 +13,9 @@ use std::io::{self, Write};
 
 use crate::cli::ScoreFormat;
 use crate::error::Error;
+use crate::evaluate::Scorer;
 use crate::finding::{Report, Score};
+use crate::load::Loaded;
 
 /// A format that writes a stream of reports.
 pub trait Render {
@@ -25,6 +27,19 @@ pub trait Render {
     /// straight into it rather than through `Write`.
     fn report_into(&mut self, out: &mut Vec<u8>, report: &Report) -> io::Result<()> {
         self.report(out, report)
+    }
+    /// Scores `loaded` and appends its report to `out` without building the [`Report`],
+    /// where a format can (ndjson writes remembered evidence straight from the profile);
+    /// the bytes are those [`Render::report_into`] writes for [`Scorer::score`]'s report.
+    /// Returns the score, or `None` (and writes nothing) to be handed the report instead.
+    fn score_into(
+        &mut self,
+        _out: &mut Vec<u8>,
+        _scorer: &Scorer,
+        _loaded: &Loaded,
+        _source: &str,
+    ) -> Option<Score> {
+        None
     }
     fn end(&mut self, _w: &mut dyn Write) -> io::Result<()> {
         Ok(())
@@ -42,7 +57,7 @@ pub fn renderer(format: ScoreFormat) -> Result<Box<dyn Render + Send>, Error> {
     Ok(match format {
         ScoreFormat::Table => Box::new(table::Table::default()),
         ScoreFormat::Json => Box::new(json::Json::default()),
-        ScoreFormat::Ndjson => Box::new(ndjson::Ndjson),
+        ScoreFormat::Ndjson => Box::new(ndjson::Ndjson::default()),
         ScoreFormat::Csv => Box::new(csv::Csv),
         ScoreFormat::Markdown => Box::new(markdown::Markdown::default()),
         ScoreFormat::Html => Box::new(html::Html::default()),

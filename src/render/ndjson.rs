@@ -11,11 +11,18 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::finding::{Evidence, Finding, Report, Score, Scored};
+use crate::evaluate::{Outcome, Recalled, Scorer};
+use crate::finding::{EvidenceRef, Finding, Report, Score, Scored, Shown};
+use crate::load::Loaded;
+use crate::profile::Profile;
 use crate::render::Render;
+use crate::verdict::Verdict;
 
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Ndjson;
+#[derive(Debug, Default, Clone)]
+pub struct Ndjson {
+    /// A profile's findings, written as they come, before they are put in order.
+    findings: Vec<u8>,
+}
 
 impl Render for Ndjson {
     fn report(&mut self, w: &mut dyn Write, report: &Report) -> io::Result<()> {
@@ -35,9 +42,68 @@ impl Render for Ndjson {
         Ok(())
     }
 
-    fn fragment(&self) -> Option<Box<dyn Render + Send>> {
-        Some(Box::new(Ndjson))
+    fn score_into(
+        &mut self,
+        out: &mut Vec<u8>,
+        scorer: &Scorer,
+        loaded: &Loaded,
+        source: &str,
+    ) -> Option<Score> {
+        let score = score_line(out, &mut self.findings, scorer, loaded, source);
+        out.push(b'\n');
+        Some(score)
     }
+
+    fn fragment(&self) -> Option<Box<dyn Render + Send>> {
+        Some(Box::new(Ndjson::default()))
+    }
+}
+
+/// Scores `loaded` and writes its report: the bytes [`write_report`] writes for what
+/// [`Scorer::score`] returns, without building it. A remembered answer's evidence is
+/// written straight from the profile, where building the report would copy each fact
+/// out only to write it and drop it. Answers come in evaluation order (components
+/// before composites), so each finding goes to `scratch` first and the line takes them
+/// in rule id order.
+fn score_line(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    scorer: &Scorer,
+    loaded: &Loaded,
+    source: &str,
+) -> Score {
+    scratch.clear();
+    let mut spans = vec![0..0; scorer.rules().entries.len()];
+    let mut score = Score::default();
+    scorer.score_with(loaded, &mut |i, outcome| {
+        let start = scratch.len();
+        match outcome {
+            Outcome::Ran(e) => {
+                score.add(e.finding.weight, e.finding.verdict);
+                finding(scratch, &e.finding);
+            }
+            Outcome::Recalled(r) => {
+                score.add(r.rule.weight, r.remembered.verdict);
+                recalled(scratch, &r);
+            }
+        }
+        spans[i] = start..scratch.len();
+    });
+    let Profile { id, name, .. } = &loaded.profile;
+    out.extend_from_slice(b"{\"id\":");
+    string(out, id);
+    out.extend_from_slice(b",\"name\":");
+    string(out, name);
+    out.extend_from_slice(b",\"source\":");
+    string(out, source);
+    out.extend_from_slice(b",\"findings\":");
+    list(out, b'[', b']', spans, |out, span| {
+        out.extend_from_slice(&scratch[span]);
+    });
+    out.extend_from_slice(b",\"score\":");
+    score_of(out, &score);
+    out.push(b'}');
+    score
 }
 
 /// `report` as compact JSON, exactly as `serde_json::to_vec` writes it.
@@ -86,6 +152,72 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
         evidence: items,
         output,
     } = f;
+    let head = Head {
+        rule,
+        title,
+        verdict: *verdict,
+        weight: *weight,
+        reason,
+    };
+    finding_of(out, head, output, |out| {
+        list(out, b'[', b']', items, |out, e| {
+            evidence(out, EvidenceRef::from(e))
+        })
+    });
+}
+
+/// A remembered answer, as [`Recalled::finding`] would be written.
+fn recalled(out: &mut Vec<u8>, r: &Recalled<'_>) {
+    let Recalled {
+        rule,
+        remembered,
+        root,
+        components,
+    } = r;
+    let head = Head {
+        rule: &rule.id,
+        title: &rule.title,
+        verdict: remembered.verdict,
+        weight: rule.weight,
+        reason: &remembered.reason,
+    };
+    finding_of(out, head, &remembered.output, |out| {
+        out.push(b'[');
+        let mut first = true;
+        remembered.each_evidence(root, components, |e| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            evidence(out, e);
+        });
+        out.push(b']');
+    });
+}
+
+/// A finding's fields before its evidence.
+struct Head<'a> {
+    rule: &'a str,
+    title: &'a str,
+    verdict: Verdict,
+    weight: u32,
+    reason: &'a str,
+}
+
+/// A finding, its evidence list written by `items`: the one layout of an owned finding
+/// and of a remembered answer written from the profile.
+fn finding_of(
+    out: &mut Vec<u8>,
+    head: Head<'_>,
+    output: &[String],
+    items: impl FnOnce(&mut Vec<u8>),
+) {
+    let Head {
+        rule,
+        title,
+        verdict,
+        weight,
+        reason,
+    } = head;
     out.extend_from_slice(b"{\"rule\":");
     string(out, rule);
     out.extend_from_slice(b",\"title\":");
@@ -93,11 +225,11 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
     out.extend_from_slice(b",\"verdict\":");
     string(out, verdict.as_str());
     out.extend_from_slice(b",\"weight\":");
-    number(out, *weight);
+    number(out, weight);
     out.extend_from_slice(b",\"reason\":");
     string(out, reason);
     out.extend_from_slice(b",\"evidence\":");
-    list(out, b'[', b']', items, evidence);
+    items(out);
     if !output.is_empty() {
         out.extend_from_slice(b",\"output\":");
         list(out, b'[', b']', output, |out, line| string(out, line));
@@ -105,10 +237,10 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
     out.push(b'}');
 }
 
-fn evidence(out: &mut Vec<u8>, e: &Evidence) {
-    let Evidence {
+fn evidence(out: &mut Vec<u8>, e: EvidenceRef<'_>) {
+    let EvidenceRef {
         path,
-        value: v,
+        value: shown,
         source,
         certainty,
         via,
@@ -116,13 +248,15 @@ fn evidence(out: &mut Vec<u8>, e: &Evidence) {
     out.extend_from_slice(b"{\"path\":");
     string(out, path);
     out.extend_from_slice(b",\"value\":");
-    value(out, v);
+    match shown {
+        Shown::Value(v) => value(out, v),
+        Shown::Fact(m) => object(out, Shown::shown(m)),
+    }
     if let Some(c) = source {
-        let crate::citation::Citation { reference, quote } = c;
         out.extend_from_slice(b",\"source\":{\"ref\":");
-        string(out, reference.as_str());
+        string(out, c.reference());
         out.extend_from_slice(b",\"quote\":");
-        string(out, quote);
+        string(out, c.quote());
         out.push(b'}');
     }
     if !certainty.is_stated() {
@@ -170,12 +304,17 @@ pub fn value(out: &mut Vec<u8>, v: &Value) {
         Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Value::String(s) => string(out, s),
         Value::Array(items) => list(out, b'[', b']', items, value),
-        Value::Object(m) => list(out, b'{', b'}', m, |out, (k, item)| {
-            string(out, k);
-            out.push(b':');
-            value(out, item);
-        }),
+        Value::Object(m) => object(out, m),
     }
+}
+
+/// An object of these entries, in the order given.
+fn object<'v>(out: &mut Vec<u8>, entries: impl IntoIterator<Item = (&'v String, &'v Value)>) {
+    list(out, b'{', b'}', entries, |out, (k, item)| {
+        string(out, k);
+        out.push(b':');
+        value(out, item);
+    });
 }
 
 /// `items` between `open` and `close`, comma-separated, each written by `each`.
