@@ -145,7 +145,7 @@ impl Cohort {
                     let facts = pointers
                         .iter()
                         .map(|p| {
-                            let v = loaded.value.pointer(p).cloned().unwrap_or(Value::Null);
+                            let v = loaded.value().pointer(p).cloned().unwrap_or(Value::Null);
                             (p.clone(), v)
                         })
                         .collect();

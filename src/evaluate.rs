@@ -3,9 +3,11 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{CallFnOptions, Dynamic, Engine, Scope};
+use serde_json::Value;
 
 use crate::engine::{self, describe_error, with_trace, Answer, Limits, Node, Trace};
 use crate::error::Error;
@@ -17,6 +19,7 @@ use crate::pointer::Pointer;
 use crate::rule::RuleMeta;
 use crate::ruleset::{Entry, RuleSet};
 use crate::verdict::Verdict;
+use crate::view::{Fields, View};
 
 /// Native stack for the stepped re-run of a rule that hit a limit.
 const TRACER_STACK: usize = 64 << 20;
@@ -149,8 +152,20 @@ impl Scorer {
         keep_reads: bool,
         each: &mut dyn FnMut(usize, Outcome<'_>),
     ) {
-        let mut verdicts = memo::Components::new();
-        let mut tally = memo::Stats::default();
+        // Answers from memory read only the fields remembered answers read; a rule that
+        // runs completes the view first.
+        let view = match &self.memo {
+            Some(memo) if !keep_reads && memo.fields() != Fields::ALL => {
+                View::of(&loaded.profile, memo.fields())
+            }
+            _ => View::whole(Arc::clone(loaded.value())),
+        };
+        let mut state = Scoring {
+            loaded,
+            view,
+            verdicts: memo::Components::new(),
+            tally: memo::Stats::default(),
+        };
         for &i in &self.rules.order {
             let entry = &self.rules.entries[i];
             let step = Step {
@@ -159,13 +174,13 @@ impl Scorer {
                 // Only what a composite consults is kept for it.
                 consulted: self.consulted.contains(entry.id()),
             };
-            let component = self.evaluate_entry(step, entry, loaded, &verdicts, &mut tally, each);
+            let component = self.evaluate_entry(step, entry, &mut state, each);
             if let Some(c) = component {
-                verdicts.insert(entry.id().to_string(), c);
+                state.verdicts.insert(entry.id().to_string(), c);
             }
         }
         if let Some(memo) = &self.memo {
-            memo.count(tally);
+            memo.count(state.tally);
         }
     }
 
@@ -173,11 +188,11 @@ impl Scorer {
     fn limit_line(
         &self,
         rule: &crate::rule::Rule,
-        loaded: &Loaded,
+        root: Arc<Value>,
         first: &Trace,
     ) -> Option<usize> {
         let trace = Trace::new(
-            loaded.value.clone(),
+            root,
             first.components().clone(),
             Duration::from_millis(self.limits.timeout_ms),
         );
@@ -213,11 +228,15 @@ impl Scorer {
         &self,
         step: Step,
         entry: &Entry,
-        loaded: &Loaded,
-        verdicts: &memo::Components,
-        tally: &mut memo::Stats,
+        state: &mut Scoring<'_>,
         each: &mut dyn FnMut(usize, Outcome<'_>),
     ) -> Option<Component> {
+        let Scoring {
+            loaded,
+            view,
+            verdicts,
+            tally,
+        } = state;
         let Step {
             index,
             keep_reads,
@@ -256,8 +275,8 @@ impl Scorer {
         // friends want every read, so they always run the rule.
         let memo = self.memo.as_ref().filter(|_| !keep_reads);
         if let Some(memo) = memo {
-            let root = &*loaded.value;
-            let remembered = memo.recall(index, root, &components, |r| {
+            let root = view.root();
+            let remembered = memo.recall(index, (root, view.fields()), &components, |r| {
                 let recalled = Recalled {
                     rule: &rule.meta,
                     remembered: r,
@@ -279,8 +298,9 @@ impl Scorer {
             }
             tally.misses += 1;
         }
+        let root = Arc::clone(view.complete(&loaded.profile));
         let mut trace = Trace::new(
-            loaded.value.clone(),
+            Arc::clone(&root),
             components,
             Duration::from_millis(self.limits.timeout_ms),
         );
@@ -332,12 +352,8 @@ impl Scorer {
                                 .collect(),
                         },
                     };
-                    let remembered = Remembered {
-                        verdict: a.verdict,
-                        reason: a.reason.clone(),
-                        output: trace.output.clone(),
-                        evidence: shown,
-                    };
+                    let remembered =
+                        Remembered::new(a.verdict, a.reason.clone(), trace.output.clone(), shown);
                     memo.remember(index, observed, remembered);
                 }
                 let evidence = match a.evidence {
@@ -367,7 +383,7 @@ impl Scorer {
             Err(e) => {
                 let (message, mut line) = describe_error(&e, &self.limits);
                 if line.is_none() && engine::is_limit(&e) {
-                    line = self.limit_line(rule, loaded, &trace);
+                    line = self.limit_line(rule, root, &trace);
                 }
                 let at = match (line, engine::error_position(&e)) {
                     (Some(l), (Some(pl), Some(c))) if pl == l => format!(":{l}:{c}"),
@@ -400,6 +416,16 @@ impl Scorer {
 /// What a composite sees of a rule it consults: its verdict and evidence, or why it
 /// failed.
 type Component = Result<(Verdict, Vec<Evidence>), String>;
+
+/// One profile being scored.
+struct Scoring<'a> {
+    loaded: &'a Loaded,
+    /// What of it the rules see.
+    view: View,
+    /// What composites see of the rules answered so far.
+    verdicts: memo::Components,
+    tally: memo::Stats,
+}
 
 /// Which rule [`Scorer::evaluate_entry`] answers, and what for.
 #[derive(Clone, Copy)]
@@ -455,7 +481,7 @@ pub struct Recalled<'a> {
     pub rule: &'a RuleMeta,
     pub remembered: &'a Remembered,
     /// The profile, which the evidence is read from.
-    pub root: &'a serde_json::Value,
+    pub root: &'a Value,
     /// The components' findings, which a composite's evidence may take in.
     pub components: &'a memo::Components,
 }

@@ -31,6 +31,7 @@ pub mod ruletest;
 pub mod shape;
 pub mod similar;
 pub mod verdict;
+pub mod view;
 pub mod watch;
 
 pub use error::{Error, ProfileError, RuleError};

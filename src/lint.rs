@@ -895,7 +895,7 @@ fn dynamic(scorer: &Scorer, cases: &[Case]) -> Vec<Diagnostic> {
             }
             fields.extend(stat.iter().cloned());
             fields.extend(comp_stat.iter().cloned());
-            let mut value: Value = (*case.loaded.value).clone();
+            let mut value: Value = (**case.loaded.value()).clone();
             let Some(obj) = value.as_object_mut() else {
                 continue;
             };

@@ -1,12 +1,13 @@
 //! Turning a document's text into a checked profile, or an error that says where and why.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_path_to_error::Segment;
 
 use crate::error::ProfileError;
 use crate::input::Document;
 use crate::profile::Profile;
+use crate::view::{self, Fields};
 
 use strict::Strict;
 
@@ -14,8 +15,26 @@ use strict::Strict;
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub profile: Profile,
-    /// The normalised JSON of `profile`, shared by every rule that reads it.
-    pub value: Arc<serde_json::Value>,
+    /// The normalised JSON of `profile`, shared by every rule that reads it; built when
+    /// first asked for, since scoring from memory may need only part of it (see
+    /// [`crate::view`]).
+    value: OnceLock<Arc<serde_json::Value>>,
+}
+
+impl Loaded {
+    pub fn new(profile: Profile) -> Loaded {
+        Loaded {
+            profile,
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The profile's JSON, as the rules read it: nulls left out, and `certainty` where
+    /// it is not `stated`.
+    pub fn value(&self) -> &Arc<serde_json::Value> {
+        self.value
+            .get_or_init(|| Arc::new(view::json(&self.profile, Fields::ALL)))
+    }
 }
 
 /// Reads one input document into a profile, or the error that says why not; with the
@@ -81,12 +100,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Loaded, ProfileError> {
     };
     de.end()
         .map_err(|e| error(Some(&e), String::new(), clean(&e)))?;
-    let value =
-        serde_json::to_value(&profile).map_err(|e| error(None, String::new(), e.to_string()))?;
-    Ok(Loaded {
-        profile,
-        value: Arc::new(value),
-    })
+    Ok(Loaded::new(profile))
 }
 
 /// Whether `text` is a whole document rather than one line of an NDJSON file, whose

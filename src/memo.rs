@@ -16,7 +16,7 @@
 //! depend on the machine), and the tries stop growing at a memory budget.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::RwLock;
 
 use ahash::RandomState;
@@ -28,6 +28,7 @@ use crate::engine::{
 use crate::finding::{Evidence, EvidenceRef};
 use crate::pointer::{At, Pointer};
 use crate::verdict::Verdict;
+use crate::view::Fields;
 
 /// The verdicts (and evidence) of the components a composite may consult.
 pub type Components = BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>;
@@ -68,6 +69,16 @@ impl Op {
         match self {
             Op::Get { pointer, .. } | Op::Json(pointer) | Op::Certainty(pointer) => pointer.size(),
             Op::Rule(id) => id.len(),
+        }
+    }
+
+    /// The top-level fields of the profile this question reads.
+    fn fields(&self) -> Fields {
+        match self {
+            Op::Get { pointer, .. } | Op::Json(pointer) | Op::Certainty(pointer) => {
+                pointer.fields()
+            }
+            Op::Rule(_) => Fields::NONE,
         }
     }
 }
@@ -129,6 +140,8 @@ pub struct Remembered {
     pub reason: String,
     pub output: Vec<String>,
     pub evidence: Shown,
+    /// The top-level fields of the profile its evidence is read from.
+    needs: Fields,
 }
 
 /// Where a remembered answer's evidence comes from.
@@ -145,6 +158,22 @@ pub enum Shown {
 }
 
 impl Remembered {
+    pub fn new(verdict: Verdict, reason: String, output: Vec<String>, evidence: Shown) -> Self {
+        let needs = match &evidence {
+            Shown::Named(paths) => paths.iter().fold(Fields::NONE, |f, p| f.union(p.fields())),
+            Shown::Read { reads, .. } => reads
+                .iter()
+                .fold(Fields::NONE, |f, (p, _)| f.union(p.fields())),
+        };
+        Remembered {
+            verdict,
+            reason,
+            output,
+            evidence,
+            needs,
+        }
+    }
+
     /// The evidence, rebuilt from `root`: the same as a fresh run on it would give.
     pub fn evidence(&self, root: &Value, components: &Components) -> Vec<Evidence> {
         let mut out = Vec::new();
@@ -217,6 +246,9 @@ impl Default for Trie {
 #[derive(Debug)]
 pub struct Memo {
     tries: Vec<RwLock<Trie>>,
+    /// The top-level fields any remembered question or evidence reads (bits of
+    /// [`Fields`]): what a profile's [`crate::view::View`] is built with.
+    fields: AtomicU32,
     left: AtomicUsize,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -236,6 +268,7 @@ impl Memo {
     pub fn new(rules: usize, budget: usize) -> Memo {
         Memo {
             tries: (0..rules).map(|_| RwLock::default()).collect(),
+            fields: AtomicU32::new(0),
             left: AtomicUsize::new(budget),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -249,12 +282,19 @@ impl Memo {
         }
     }
 
+    /// The top-level fields remembered answers read, so far.
+    pub fn fields(&self) -> Fields {
+        Fields::from_bits(self.fields.load(Ordering::Relaxed))
+    }
+
     /// Rule `rule`'s remembered answer on `root`, if some run observed what it would.
-    /// `f` sees it while the trie is held for reading.
+    /// `root` holds the top-level fields `held` of the profile (see [`crate::view`]): a
+    /// question or evidence that reads any other field makes it a miss. `f` sees the
+    /// answer while the trie is held for reading.
     pub fn recall<R>(
         &self,
         rule: usize,
-        root: &Value,
+        (root, held): (&Value, Fields),
         components: &Components,
         f: impl FnOnce(&Remembered) -> R,
     ) -> Option<R> {
@@ -264,8 +304,11 @@ impl Memo {
         loop {
             match &trie.steps[at] {
                 Step::Open => return None,
-                Step::Answer(r) => return Some(f(r)),
+                Step::Answer(r) => return held.contains(r.needs).then(|| f(r)),
                 Step::Ask { op, next } => {
+                    if !held.contains(op.fields()) {
+                        return None;
+                    }
                     op.ask(root, components, &mut key);
                     match next.get(key.as_str()) {
                         Some(&n) => at = n,
@@ -285,6 +328,10 @@ impl Memo {
 
     /// Adds a run of rule `rule`: what it observed, in order, and its answer.
     pub fn remember(&self, rule: usize, observed: Vec<(Op, String)>, answer: Remembered) {
+        let fields = observed
+            .iter()
+            .fold(answer.needs, |f, (op, _)| f.union(op.fields()));
+        self.fields.fetch_or(fields.bits(), Ordering::Relaxed);
         let cost = answer.size()
             + observed
                 .iter()
@@ -348,6 +395,35 @@ mod tests {
         let mut out = String::new();
         key_of_get(v, facts, &mut out);
         out
+    }
+
+    #[test]
+    fn an_answer_is_recalled_only_from_a_view_holding_what_it_reads() {
+        let memo = Memo::new(1, BUDGET);
+        let asked = Pointer::new("/recalls".to_string());
+        let shown = Pointer::new("/troubles".to_string());
+        let (recalls, troubles) = (asked.fields(), shown.fields());
+        let root = json!({"recalls": [{}], "troubles": [{}]});
+        let mut key = String::new();
+        key_of_get(asked.resolve(&root), true, &mut key);
+        let op = Op::Get {
+            pointer: asked,
+            facts: true,
+        };
+        let answer = Remembered::new(
+            Verdict::Yes,
+            "r".into(),
+            Vec::new(),
+            Shown::Named(vec![shown]),
+        );
+        memo.remember(0, vec![(op, key)], answer);
+        assert_eq!(memo.fields(), recalls.union(troubles));
+        let recall = |held| memo.recall(0, (&root, held), &Components::new(), |r| r.verdict);
+        assert_eq!(recall(Fields::ALL), Some(Verdict::Yes));
+        assert_eq!(recall(recalls.union(troubles)), Some(Verdict::Yes));
+        // The question reads a field the view lacks; then the evidence does.
+        assert_eq!(recall(troubles), None);
+        assert_eq!(recall(recalls), None);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::view::Fields;
+
 /// Something that points into a profile: a pointer's text, or a [`Pointer`].
 pub trait At {
     /// The pointer as written (`/recalls/0/status`).
@@ -88,6 +90,8 @@ pub struct Pointer {
     text: String,
     /// `None` when the text is not a pointer: it then leads nowhere.
     tokens: Option<Vec<Token>>,
+    /// The top-level fields of a profile that following it reads.
+    fields: Fields,
 }
 
 #[derive(Debug, Clone)]
@@ -108,9 +112,21 @@ impl Pointer {
                 },
                 index: index(t),
             })
-            .collect()
+            .collect::<Vec<Token>>()
         });
-        Pointer { text, tokens }
+        let fields = tokens.as_ref().map_or(Fields::NONE, |ts| {
+            Fields::at(ts.iter().map(|t| t.key.as_str()))
+        });
+        Pointer {
+            text,
+            tokens,
+            fields,
+        }
+    }
+
+    /// The top-level fields of a profile that following it reads.
+    pub fn fields(&self) -> Fields {
+        self.fields
     }
 
     /// Bytes it takes, roughly: its text twice, and a token's overhead.

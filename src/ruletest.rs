@@ -152,13 +152,7 @@ pub fn run(scorer: &Scorer, cases: &[Case]) -> TestRun {
         }
         if let Some((file, text, list)) = samples.get(id) {
             for sample in list {
-                let loaded = match serde_json::to_value(&sample.profile) {
-                    Ok(v) => Loaded {
-                        profile: sample.profile.clone(),
-                        value: Arc::new(v),
-                    },
-                    Err(_) => continue,
-                };
+                let loaded = Loaded::new(sample.profile.clone());
                 let all = scorer.evaluate_all(&loaded);
                 let Some(e) = all.iter().find(|e| &e.finding.rule == id) else {
                     continue;

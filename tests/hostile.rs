@@ -1034,10 +1034,10 @@ fn profile_target(data: &[u8]) -> Result<usize, String> {
                 })
             }
             Ok(loaded) => {
-                let again = casematch::load::parse(&loaded.value.to_string(), origin)
+                let again = casematch::load::parse(&loaded.value().to_string(), origin)
                     .map_err(|e| format!("its own JSON does not load: {e}"))?;
-                if again.value != loaded.value {
-                    return Err(format!("changed in a round trip: {}", loaded.value));
+                if again.value() != loaded.value() {
+                    return Err(format!("changed in a round trip: {}", loaded.value()));
                 }
                 let s = shipped().score(&loaded, origin);
                 assert_eq!(s.findings.len(), shipped_count());
@@ -1078,10 +1078,10 @@ fn a_float_beyond_i64_in_extra_reads_back_as_itself() {
     let data = fs::read(root().join("fuzz/regressions/profile/float-roundtrip.json")).unwrap();
     assert_eq!(profile_target(&data), Ok(2));
     let loaded = casematch::load::parse(std::str::from_utf8(&data).unwrap(), "f.json").unwrap();
-    let again = casematch::load::parse(&loaded.value.to_string(), "f.json").unwrap();
+    let again = casematch::load::parse(&loaded.value().to_string(), "f.json").unwrap();
     let (x, y) = (
-        loaded.value["extra"]["beyond_i64"].as_f64().unwrap(),
-        again.value["extra"]["beyond_i64"].as_f64().unwrap(),
+        loaded.value()["extra"]["beyond_i64"].as_f64().unwrap(),
+        again.value()["extra"]["beyond_i64"].as_f64().unwrap(),
     );
     // Exact, now that serde_json parses with correct rounding (`float_roundtrip`).
     assert_eq!(x.to_bits(), y.to_bits(), "{x} vs {y}");

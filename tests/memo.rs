@@ -9,6 +9,7 @@ use casematch::evaluate::Scorer;
 use casematch::load;
 use casematch::render::ndjson::Ndjson;
 use casematch::render::Render;
+use casematch::view::{self, Fields, View, FIELDS};
 
 use crate::support::{mixed_profiles, root};
 
@@ -218,4 +219,36 @@ fn a_remembered_answer_shows_the_evidence_of_the_profile_at_hand() {
         "{:?}",
         refs(&second)
     );
+}
+
+#[test]
+fn a_view_is_the_profile_json_without_the_fields_left_out() {
+    let profiles: Vec<casematch::load::Loaded> = mixed_profiles(60)
+        .iter()
+        .filter_map(|t| load::parse(t, "x").ok())
+        .collect();
+    let single = (0..FIELDS.len()).map(|i| Fields::from_bits(1 << i));
+    let masks: Vec<Fields> = single
+        .chain([
+            Fields::NONE,
+            Fields::ALL,
+            Fields::from_bits(0b1010_1100_0011_0101),
+        ])
+        .collect();
+    for loaded in &profiles {
+        let whole = serde_json::to_value(&loaded.profile).unwrap();
+        assert_eq!(**loaded.value(), whole);
+        for &mask in &masks {
+            let mut expected = whole.clone();
+            expected
+                .as_object_mut()
+                .unwrap()
+                .retain(|k, _| mask.contains(Fields::at(std::iter::once(k.as_str()))));
+            assert_eq!(view::json(&loaded.profile, mask), expected, "{mask:?}");
+            let mut v = View::of(&loaded.profile, mask);
+            assert_eq!(v.fields(), mask);
+            assert_eq!(**v.complete(&loaded.profile), whole, "{mask:?} completed");
+            assert_eq!(v.fields(), Fields::ALL);
+        }
+    }
 }

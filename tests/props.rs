@@ -576,7 +576,7 @@ proptest! {
     fn every_generated_profile_is_valid_and_round_trips(p in profile()) {
         let loaded = load(&p);
         prop_assert_eq!(&loaded.profile, &p);
-        prop_assert_eq!(&*loaded.value, &serde_json::to_value(&p).unwrap());
+        prop_assert_eq!(&**loaded.value(), &serde_json::to_value(&p).unwrap());
     }
 
     /// Scoring never panics, every shipped rule answers, and none fails on a valid

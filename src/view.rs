@@ -1,0 +1,323 @@
+//! The JSON of a profile that remembered answers read: only its top-level fields that
+//! some remembered answer looks at, grown to the whole profile when a rule has to run.
+//!
+//! Building a profile's JSON tree (and dropping it) is much of the cost of scoring it,
+//! and the fields no rule reads are often its largest (`history`, `aftermath`). An answer
+//! taken from memory reads only the fields its questions and its evidence name, so
+//! [`crate::memo`] keeps the set of fields any of them names, and the view holds those.
+//! Each question checks that its field is in the view before it is asked; one that is
+//! not makes the answer a miss, and a rule that runs always sees the whole profile. So
+//! what is left out can never change an answer.
+
+use std::sync::Arc;
+
+use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
+use serde_json::Value;
+
+use crate::profile::Profile;
+
+/// The top-level fields of a profile, as its JSON names them, in declaration order.
+pub const FIELDS: [&str; 19] = [
+    "id",
+    "name",
+    "born",
+    "defection",
+    "induced",
+    "premeditated",
+    "recalls",
+    "troubles",
+    "marital_status",
+    "family",
+    "contacts",
+    "memberships",
+    "motives",
+    "fears",
+    "traits",
+    "concealments",
+    "history",
+    "aftermath",
+    "extra",
+];
+
+/// A set of top-level fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Fields(u32);
+
+impl Fields {
+    pub const NONE: Fields = Fields(0);
+    pub const ALL: Fields = Fields((1 << FIELDS.len()) - 1);
+
+    /// The fields reading at a pointer with these unescaped tokens needs: the field its
+    /// first token names; every field for the profile itself; none for a name that is
+    /// not a field, which is absent from every view alike.
+    pub fn at<'a>(mut tokens: impl Iterator<Item = &'a str>) -> Fields {
+        match tokens.next() {
+            None => Fields::ALL,
+            Some(first) => Fields::named(first),
+        }
+    }
+
+    fn named(key: &str) -> Fields {
+        FIELDS
+            .iter()
+            .position(|f| *f == key)
+            .map_or(Fields::NONE, |i| Fields(1 << i))
+    }
+
+    pub fn union(self, other: Fields) -> Fields {
+        Fields(self.0 | other.0)
+    }
+
+    pub fn contains(self, other: Fields) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    pub fn from_bits(bits: u32) -> Fields {
+        Fields(bits & Fields::ALL.0)
+    }
+
+    fn has(self, key: &str) -> bool {
+        self.contains(Fields::named(key))
+    }
+}
+
+/// `profile`'s JSON with only `fields`: the same as the whole profile's JSON with the
+/// other fields taken out, since it is the same serialisation with them skipped.
+pub fn json(profile: &Profile, fields: Fields) -> Value {
+    // Serialising a profile cannot fail (every map key is a string); an empty object
+    // keeps the types honest should a future field find a way.
+    profile
+        .serialize(Only(fields))
+        .unwrap_or_else(|_| Value::Object(serde_json::Map::new()))
+}
+
+/// What the rules see of one profile while it is scored.
+#[derive(Debug)]
+pub struct View {
+    root: Arc<Value>,
+    fields: Fields,
+}
+
+impl View {
+    /// The whole profile.
+    pub fn whole(root: Arc<Value>) -> View {
+        View {
+            root,
+            fields: Fields::ALL,
+        }
+    }
+
+    /// Only `fields` of `profile`.
+    pub fn of(profile: &Profile, fields: Fields) -> View {
+        View {
+            root: Arc::new(json(profile, fields)),
+            fields,
+        }
+    }
+
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
+    /// The fields it holds.
+    pub fn fields(&self) -> Fields {
+        self.fields
+    }
+
+    /// The whole profile, adding the fields it does not hold yet.
+    pub fn complete(&mut self, profile: &Profile) -> &Arc<Value> {
+        if self.fields != Fields::ALL {
+            let rest = json(profile, Fields(Fields::ALL.0 & !self.fields.0));
+            // No one else holds the tree between rules, so this copies nothing.
+            let root = Arc::make_mut(&mut self.root);
+            if let (Value::Object(have), Value::Object(rest)) = (root, rest) {
+                have.extend(rest);
+            }
+            self.fields = Fields::ALL;
+        }
+        &self.root
+    }
+}
+
+/// A serializer for a profile that leaves out the top-level fields not in the set and
+/// hands everything else to serde_json's own.
+struct Only(Fields);
+
+struct OnlyStruct {
+    fields: Fields,
+    inner: <serde_json::value::Serializer as Serializer>::SerializeStruct,
+}
+
+impl SerializeStruct for OnlyStruct {
+    type Ok = Value;
+    type Error = serde_json::Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Self::Error> {
+        if self.fields.has(key) {
+            self.inner.serialize_field(key, value)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn end(self) -> Result<Value, Self::Error> {
+        self.inner.end()
+    }
+}
+
+fn not_a_profile() -> serde_json::Error {
+    ser::Error::custom("only a profile is serialised field by field")
+}
+
+macro_rules! not_a_profile {
+    ($($method:ident($($arg:ty),*);)*) => {$(
+        fn $method(self, $(_: $arg),*) -> Result<Value, serde_json::Error> {
+            Err(not_a_profile())
+        }
+    )*};
+}
+
+impl Serializer for Only {
+    type Ok = Value;
+    type Error = serde_json::Error;
+    type SerializeSeq = Impossible<Value, serde_json::Error>;
+    type SerializeTuple = Impossible<Value, serde_json::Error>;
+    type SerializeTupleStruct = Impossible<Value, serde_json::Error>;
+    type SerializeTupleVariant = Impossible<Value, serde_json::Error>;
+    type SerializeMap = Impossible<Value, serde_json::Error>;
+    type SerializeStruct = OnlyStruct;
+    type SerializeStructVariant = Impossible<Value, serde_json::Error>;
+
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<OnlyStruct, serde_json::Error> {
+        Ok(OnlyStruct {
+            fields: self.0,
+            inner: serde_json::value::Serializer.serialize_struct(name, len)?,
+        })
+    }
+
+    not_a_profile! {
+        serialize_bool(bool);
+        serialize_i8(i8);
+        serialize_i16(i16);
+        serialize_i32(i32);
+        serialize_i64(i64);
+        serialize_u8(u8);
+        serialize_u16(u16);
+        serialize_u32(u32);
+        serialize_u64(u64);
+        serialize_f32(f32);
+        serialize_f64(f64);
+        serialize_char(char);
+        serialize_str(&str);
+        serialize_bytes(&[u8]);
+        serialize_none();
+        serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<Value, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Value, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Value, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, serde_json::Error> {
+        Err(not_a_profile())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, serde_json::Error> {
+        Err(not_a_profile())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fields_are_those_of_the_schema() {
+        let schema = crate::schema();
+        let mut named: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut ours = FIELDS.to_vec();
+        named.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(ours, named);
+    }
+
+    #[test]
+    fn pointers_need_the_field_they_start_in() {
+        let at = |p: &[&str]| Fields::at(p.iter().copied());
+        assert_eq!(at(&[]), Fields::ALL);
+        assert_eq!(at(&["recalls", "0", "status"]), Fields::named("recalls"));
+        assert_eq!(at(&["nope"]), Fields::NONE);
+        assert!(at(&["extra"]).bits().is_power_of_two());
+        assert!(Fields::ALL.contains(at(&["aftermath"])));
+        assert!(!Fields::named("id").contains(at(&["name"])));
+    }
+}
