@@ -10,7 +10,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::citation::{Certainty, CitationRef};
 use crate::finding::{Evidence, EvidenceRef, Shown};
-use crate::memo::{self, Op};
+use crate::memo::{self, Op, Rested};
 use crate::pointer::{At, Pointer};
 use crate::shape::{Position, Shape};
 use crate::verdict::Verdict;
@@ -198,7 +198,7 @@ pub struct Trace {
     /// What the rule printed.
     pub output: Vec<String>,
     /// Verdicts (and evidence) of the rules this one may consult.
-    components: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
+    components: memo::Components,
     /// Evidence of the components it did consult.
     pub component_evidence: Vec<Evidence>,
     deadline: Option<Instant>,
@@ -209,15 +209,11 @@ pub struct Trace {
 
 impl Trace {
     /// The verdicts of the rules this one may consult.
-    pub fn components(&self) -> &BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>> {
+    pub fn components(&self) -> &memo::Components {
         &self.components
     }
 
-    pub fn new(
-        root: Arc<Value>,
-        components: BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>,
-        timeout: Duration,
-    ) -> Trace {
+    pub fn new(root: Arc<Value>, components: memo::Components, timeout: Duration) -> Trace {
         Trace {
             root,
             components,
@@ -306,17 +302,20 @@ pub(crate) fn evidence_at_ref<'a>(
 /// Adds what a consulted component rested on to a composite's evidence: each path once,
 /// marked with the component it came through (unless it already came through one).
 /// `E` is [`Evidence`] during a run, and [`EvidenceRef`] when a remembered answer is shown.
-pub(crate) fn add_component_evidence<'a, E>(to: &mut Vec<E>, id: &'a str, evidence: &'a [Evidence])
-where
+pub(crate) fn add_component_evidence<'a, E>(
+    to: &mut Vec<E>,
+    id: &'a str,
+    rested: &'a Rested,
+    root: &'a Value,
+) where
     E: From<EvidenceRef<'a>> + AsRef<str>,
 {
-    for e in evidence {
+    rested.each(root, |mut e| {
         if !to.iter().any(|x| x.as_ref() == e.path) {
-            let mut e = EvidenceRef::from(e);
             e.via = e.via.or(Some(id));
             to.push(E::from(e));
         }
-    }
+    });
 }
 
 thread_local! {
@@ -662,8 +661,8 @@ fn consult(id: &str) -> RhaiResult {
             )
             .into()),
             Some(Err(message)) => Err(format!("component rule `{id}` failed: {message}").into()),
-            Some(Ok((verdict, evidence))) => {
-                add_component_evidence(&mut t.component_evidence, id, evidence);
+            Some(Ok((verdict, rested))) => {
+                add_component_evidence(&mut t.component_evidence, id, rested, &t.root);
                 Ok(verdict.as_str().into())
             }
         }

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::finding::{Evidence, Failed, Finding, Report, Score, Scored};
 use crate::input::Document;
 use crate::load::{self, Loaded};
-use crate::memo::{self, Memo, Remembered, Shown};
+use crate::memo::{self, Component, Memo, Remembered, Rested, Shown};
 use crate::pointer::Pointer;
 use crate::rule::RuleMeta;
 use crate::ruleset::{Entry, RuleSet};
@@ -283,14 +283,16 @@ impl Scorer {
                     root,
                     components: &components,
                 };
-                if consulted {
-                    // Its evidence is needed owned anyway, for the composites.
-                    let explained = Outcome::Recalled(recalled).explained();
-                    hand_on(index, explained, true, each)
-                } else {
-                    each(index, Outcome::Recalled(recalled));
-                    None
-                }
+                // A composite consulting it gets the answer itself, to show its evidence
+                // from the profile too (or, where that evidence needs components of its
+                // own, which are not kept, the evidence built now).
+                let component = consulted.then(|| {
+                    let rested = Rested::recalled(r)
+                        .unwrap_or_else(|| Rested::Ran(r.evidence(root, &components)));
+                    Ok((r.verdict, rested))
+                });
+                each(index, Outcome::Recalled(recalled));
+                component
             });
             if let Some(component) = remembered {
                 tally.hits += 1;
@@ -413,10 +415,6 @@ impl Scorer {
     }
 }
 
-/// What a composite sees of a rule it consults: its verdict and evidence, or why it
-/// failed.
-type Component = Result<(Verdict, Vec<Evidence>), String>;
-
 /// One profile being scored.
 struct Scoring<'a> {
     loaded: &'a Loaded,
@@ -449,7 +447,7 @@ fn hand_on(
         if f.verdict == Verdict::Error {
             Err(f.reason.clone())
         } else {
-            Ok((f.verdict, f.evidence.clone()))
+            Ok((f.verdict, Rested::Ran(f.evidence.clone())))
         }
     });
     each(index, Outcome::Ran(explained));

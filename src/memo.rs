@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use ahash::RandomState;
 use serde_json::Value;
@@ -30,8 +30,45 @@ use crate::pointer::{At, Pointer};
 use crate::verdict::Verdict;
 use crate::view::Fields;
 
-/// The verdicts (and evidence) of the components a composite may consult.
-pub type Components = BTreeMap<String, Result<(Verdict, Vec<Evidence>), String>>;
+/// What a composite may consult of each of its components: its verdict and what it
+/// rested on, or why it failed.
+pub type Components = BTreeMap<String, Component>;
+
+/// One component's answer, as [`Components`] holds it.
+pub type Component = Result<(Verdict, Rested), String>;
+
+/// What a component's answer rested on.
+#[derive(Debug, Clone)]
+pub enum Rested {
+    /// A run's evidence.
+    Ran(Vec<Evidence>),
+    /// A remembered answer's, rebuilt from the profile when shown: only for an answer
+    /// whose evidence consults no component of its own (see [`Rested::recalled`]).
+    Recalled(Arc<Remembered>),
+}
+
+/// The components of a component whose answer was remembered: none it can show.
+static NO_COMPONENTS: Components = BTreeMap::new();
+
+impl Rested {
+    /// `r`'s evidence, kept to be rebuilt when shown; `None` when it would need the
+    /// components `r` consulted, which are not kept with it.
+    pub fn recalled(r: &Arc<Remembered>) -> Option<Rested> {
+        let own = match &r.evidence {
+            Shown::Named(_) => true,
+            Shown::Read { consulted, .. } => consulted.is_empty(),
+        };
+        own.then(|| Rested::Recalled(Arc::clone(r)))
+    }
+
+    /// Each piece of evidence, borrowed from itself or from `root`, the profile.
+    pub fn each<'a>(&'a self, root: &'a Value, mut f: impl FnMut(EvidenceRef<'a>)) {
+        match self {
+            Rested::Ran(evidence) => evidence.iter().for_each(|e| f(EvidenceRef::from(e))),
+            Rested::Recalled(r) => r.each_evidence(root, &NO_COMPONENTS, f),
+        }
+    }
+}
 
 /// Bytes all tries together may take, as estimated by the `size` methods: past it, runs
 /// are no longer added. On input where no two profiles read alike, 8 MiB kept 79 % of
@@ -125,7 +162,7 @@ pub fn key_of_get(v: Option<&Value>, facts: bool, out: &mut String) {
 }
 
 /// What `rule(id)` tells: the component's verdict, or why it cannot.
-pub fn key_of_rule(c: Option<&Result<(Verdict, Vec<Evidence>), String>>) -> String {
+pub fn key_of_rule(c: Option<&Component>) -> String {
     match c {
         None => "?".to_string(),
         Some(Err(message)) => format!("e{message}"),
@@ -197,8 +234,8 @@ impl Remembered {
                 }
                 let mut via: Vec<EvidenceRef<'a>> = Vec::new();
                 for id in consulted {
-                    if let Some(Ok((_, evidence))) = components.get(id) {
-                        add_component_evidence(&mut via, id, evidence);
+                    if let Some(Ok((_, rested))) = components.get(id) {
+                        add_component_evidence(&mut via, id, rested, root);
                     }
                 }
                 via.into_iter().for_each(f);
@@ -226,7 +263,8 @@ enum Step {
         op: Op,
         next: HashMap<String, usize, RandomState>,
     },
-    Answer(Remembered),
+    /// Shared, so a component's remembered answer can be shown after the trie is let go.
+    Answer(Arc<Remembered>),
 }
 
 #[derive(Debug)]
@@ -296,7 +334,7 @@ impl Memo {
         rule: usize,
         (root, held): (&Value, Fields),
         components: &Components,
-        f: impl FnOnce(&Remembered) -> R,
+        f: impl FnOnce(&Arc<Remembered>) -> R,
     ) -> Option<R> {
         let trie = self.tries.get(rule)?.read().ok()?;
         let mut at = 0;
@@ -381,7 +419,7 @@ impl Memo {
             }
         }
         if let Step::Open = trie.steps[at] {
-            trie.steps[at] = Step::Answer(answer);
+            trie.steps[at] = Step::Answer(Arc::new(answer));
         }
     }
 }

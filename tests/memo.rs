@@ -102,7 +102,7 @@ fn remembered_answers_are_those_of_a_fresh_run_for_every_shipped_rule() {
 }
 
 /// Rules that use every way of observing a profile: reading, printing a fact, its
-/// certainty, naming evidence, and consulting another rule.
+/// certainty, naming evidence, and consulting another rule (and a composite).
 const OBSERVERS: &[(&str, &str)] = &[
     (
         "printer",
@@ -142,6 +142,18 @@ const OBSERVERS: &[(&str, &str)] = &[
             let v = kleene_and([a, b]);
             let w = kleene_or([a, b]);
             switch v { "yes" => yes(`${w} ${n}`), "no" => no(`${w} ${n}`), _ => unknown(`${w} ${n}`) }
+        }"#,
+    ),
+    (
+        // A composite of a composite: what `composite` rested on comes through it.
+        "outer",
+        r#"const RULE = #{ id: "outer", title: "t", description: "d", weight: 1, tags: [],
+            source: #{ ref: "preface", quote: "x" }, uses: ["composite", "certain"] };
+        fn evaluate(profile) {
+            let a = rule("composite");
+            let b = rule("certain");
+            let m = profile.marital_status;
+            switch a { "yes" => yes(b), "no" => no(b), _ => unknown(`${b} ${m == ()}`) }
         }"#,
     ),
 ];
