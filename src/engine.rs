@@ -651,7 +651,11 @@ type RhaiResult = Result<ImmutableString, Box<EvalAltResult>>;
 
 fn consult(id: &str) -> RhaiResult {
     with_current(|t| {
-        let key = || memo::key_of_rule(t.components.get(id));
+        let key = || {
+            let mut key = String::new();
+            memo::key_of_rule(t.components.get(id), &mut key);
+            key
+        };
         if let Some(log) = t.observed.as_mut() {
             log.push((Op::Rule(id.to_string()), key()));
         }

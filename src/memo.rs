@@ -16,6 +16,7 @@
 //! depend on the machine), and the tries stop growing at a memory budget.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -98,7 +99,7 @@ impl Op {
             Op::Get { pointer, facts } => key_of_get(pointer.resolve(root), *facts, out),
             Op::Json(pointer) => out.push_str(&json_at(root, pointer)),
             Op::Certainty(pointer) => out.push_str(certainty_at(root, pointer)),
-            Op::Rule(id) => out.push_str(&key_of_rule(components.get(id))),
+            Op::Rule(id) => key_of_rule(components.get(id), out),
         }
     }
 
@@ -132,7 +133,14 @@ pub fn key_of_get(v: Option<&Value>, facts: bool, out: &mut String) {
             Value::Bool(false) => out.push('f'),
             Value::Number(n) => {
                 out.push('#');
-                out.push_str(&n.to_string());
+                // The digits `Display` writes, without a String for them.
+                match (n.as_u64(), n.as_i64()) {
+                    (Some(u), _) => out.push_str(itoa::Buffer::new().format(u)),
+                    (None, Some(i)) => out.push_str(itoa::Buffer::new().format(i)),
+                    _ => {
+                        let _ = write!(out, "{n}");
+                    }
+                }
                 out.push(';');
             }
             Value::String(s) => {
@@ -161,12 +169,18 @@ pub fn key_of_get(v: Option<&Value>, facts: bool, out: &mut String) {
     }
 }
 
-/// What `rule(id)` tells: the component's verdict, or why it cannot.
-pub fn key_of_rule(c: Option<&Component>) -> String {
+/// What `rule(id)` tells: the component's verdict, or why it cannot, written to `out`.
+pub fn key_of_rule(c: Option<&Component>, out: &mut String) {
     match c {
-        None => "?".to_string(),
-        Some(Err(message)) => format!("e{message}"),
-        Some(Ok((verdict, _))) => format!("v{}", verdict.as_str()),
+        None => out.push('?'),
+        Some(Err(message)) => {
+            out.push('e');
+            out.push_str(message);
+        }
+        Some(Ok((verdict, _))) => {
+            out.push('v');
+            out.push_str(verdict.as_str());
+        }
     }
 }
 
@@ -484,6 +498,15 @@ mod tests {
             key(Some(&json!(["t"])), false)
         );
         assert_ne!(key(Some(&json!(1)), false), key(Some(&json!(1.0)), false));
+        for n in [
+            json!(12),
+            json!(-3),
+            json!(u64::MAX),
+            json!(1.5),
+            json!(1e300),
+        ] {
+            assert_eq!(key(Some(&n), false), format!("#{n};"));
+        }
         assert_ne!(
             key(Some(&json!([{}])), false),
             key(Some(&json!([[]])), false)
