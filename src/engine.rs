@@ -197,23 +197,28 @@ pub struct Trace {
     pub reads: Vec<Evidence>,
     /// What the rule printed.
     pub output: Vec<String>,
-    /// Verdicts (and evidence) of the rules this one may consult.
-    components: memo::Components,
+    /// Verdicts (and evidence) of the rules this one may consult, owned: a run borrows
+    /// nothing.
+    components: memo::Components<'static>,
     /// Evidence of the components it did consult.
     pub component_evidence: Vec<Evidence>,
     deadline: Option<Instant>,
     /// Everything the rule observed of the profile, in order, when asked for: what
     /// [`crate::memo`] keys its answers on.
-    pub observed: Option<Vec<(Op, String)>>,
+    pub observed: Option<memo::Observed>,
 }
 
 impl Trace {
     /// The verdicts of the rules this one may consult.
-    pub fn components(&self) -> &memo::Components {
+    pub fn components(&self) -> &memo::Components<'static> {
         &self.components
     }
 
-    pub fn new(root: Arc<Value>, components: memo::Components, timeout: Duration) -> Trace {
+    pub fn new(
+        root: Arc<Value>,
+        components: memo::Components<'static>,
+        timeout: Duration,
+    ) -> Trace {
         Trace {
             root,
             components,
@@ -305,7 +310,7 @@ pub(crate) fn evidence_at_ref<'a>(
 pub(crate) fn add_component_evidence<'a, E>(
     to: &mut Vec<E>,
     id: &'a str,
-    rested: &'a Rested,
+    rested: &'a Rested<'_>,
     root: &'a Value,
 ) where
     E: From<EvidenceRef<'a>> + AsRef<str>,

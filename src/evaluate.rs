@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::finding::{Evidence, Failed, Finding, Report, Score, Scored};
 use crate::input::Document;
 use crate::load::{self, Loaded};
-use crate::memo::{self, Component, Memo, Remembered, Rested, Shown};
+use crate::memo::{self, Component, Memo, Reading, Remembered, Rested, Shown};
 use crate::pointer::Pointer;
 use crate::rule::RuleMeta;
 use crate::ruleset::{Entry, RuleSet};
@@ -160,11 +160,16 @@ impl Scorer {
             }
             _ => View::whole(Arc::clone(loaded.value())),
         };
+        // Scoring wants only the findings: a remembered one is exact. `explain` and
+        // friends want every read, so they always run the rules.
+        let memo = self.memo.as_ref().filter(|_| !keep_reads);
+        let reading = memo.and_then(Memo::read);
         let mut state = Scoring {
             loaded,
             view,
             verdicts: memo::Components::new(),
             tally: memo::Stats::default(),
+            runs: Vec::new(),
         };
         for &i in &self.rules.order {
             let entry = &self.rules.entries[i];
@@ -174,13 +179,20 @@ impl Scorer {
                 // Only what a composite consults is kept for it.
                 consulted: self.consulted.contains(entry.id()),
             };
-            let component = self.evaluate_entry(step, entry, &mut state, each);
+            let component = self.evaluate_entry(step, entry, &mut state, reading.as_ref(), each);
             if let Some(c) = component {
                 state.verdicts.insert(entry.id().to_string(), c);
             }
         }
-        if let Some(memo) = &self.memo {
-            memo.count(state.tally);
+        let Scoring { tally, runs, .. } = state;
+        // The runs are remembered once the reading is over: a thread must not wait to
+        // write where it holds the lock itself.
+        drop(reading);
+        if let Some(memo) = memo {
+            for (rule, observed, answer) in runs {
+                memo.remember(rule, observed, answer);
+            }
+            memo.count(tally);
         }
     }
 
@@ -224,18 +236,20 @@ impl Scorer {
 
     /// Answers one rule and hands the answer to `each`; returns what a composite sees of
     /// it, when one consults it.
-    fn evaluate_entry(
+    fn evaluate_entry<'m>(
         &self,
         step: Step,
         entry: &Entry,
-        state: &mut Scoring<'_>,
+        state: &mut Scoring<'_, 'm>,
+        reading: Option<&'m Reading<'_>>,
         each: &mut dyn FnMut(usize, Outcome<'_>),
-    ) -> Option<Component> {
+    ) -> Option<Component<'m>> {
         let Scoring {
             loaded,
             view,
             verdicts,
             tally,
+            runs,
         } = state;
         let Step {
             index,
@@ -265,24 +279,16 @@ impl Scorer {
             }
             Entry::Ready(r) => r,
         };
-        let components: memo::Components = rule
+        let components: memo::Components<'m> = rule
             .meta
             .uses
             .iter()
             .filter_map(|u| verdicts.get(u).map(|v| (u.clone(), v.clone())))
             .collect();
-        // Scoring wants only the finding: a remembered one is exact. `explain` and
-        // friends want every read, so they always run the rule.
-        let memo = self.memo.as_ref().filter(|_| !keep_reads);
-        if let Some(memo) = memo {
+        if let Some(reading) = reading {
             let root = view.root();
-            let remembered = memo.recall(index, (root, view.fields()), &components, |r| {
-                let recalled = Recalled {
-                    rule: &rule.meta,
-                    remembered: r,
-                    root,
-                    components: &components,
-                };
+            if let Some(r) = reading.recall(index, (root, view.fields()), &components) {
+                tally.hits += 1;
                 // A composite consulting it gets the answer itself, to show its evidence
                 // from the profile too (or, where that evidence needs components of its
                 // own, which are not kept, the evidence built now).
@@ -291,22 +297,29 @@ impl Scorer {
                         .unwrap_or_else(|| Rested::Ran(r.evidence(root, &components)));
                     Ok((r.verdict, rested))
                 });
+                let recalled = Recalled {
+                    rule: &rule.meta,
+                    remembered: r,
+                    root,
+                    components: &components,
+                };
                 each(index, Outcome::Recalled(recalled));
-                component
-            });
-            if let Some(component) = remembered {
-                tally.hits += 1;
                 return component;
             }
             tally.misses += 1;
         }
         let root = Arc::clone(view.complete(&loaded.profile));
+        // A run borrows nothing: what its components rested on is its own.
+        let components = components
+            .into_iter()
+            .map(|(id, c)| (id, c.map(|(v, rested)| (v, rested.owned(&root)))))
+            .collect();
         let mut trace = Trace::new(
             Arc::clone(&root),
             components,
             Duration::from_millis(self.limits.timeout_ms),
         );
-        if memo.is_some() {
+        if reading.is_some() {
             trace = trace.observing();
         }
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
@@ -334,7 +347,7 @@ impl Scorer {
         let (verdict, reason, evidence) = match result {
             Ok(d) if d.is::<Answer>() => {
                 let a: Answer = d.cast();
-                if let (Some(memo), Some(observed)) = (memo, observed) {
+                if let (Some(_), Some(observed)) = (reading, observed) {
                     let shown = match &a.evidence {
                         Some(e) => {
                             Shown::Named(e.iter().map(|e| Pointer::new(e.path.clone())).collect())
@@ -356,7 +369,7 @@ impl Scorer {
                     };
                     let remembered =
                         Remembered::new(a.verdict, a.reason.clone(), trace.output.clone(), shown);
-                    memo.remember(index, observed, remembered);
+                    runs.push((index, observed, remembered));
                 }
                 let evidence = match a.evidence {
                     Some(e) => e,
@@ -415,14 +428,16 @@ impl Scorer {
     }
 }
 
-/// One profile being scored.
-struct Scoring<'a> {
+/// One profile being scored, while the memory is held for reading (`'m`).
+struct Scoring<'a, 'm> {
     loaded: &'a Loaded,
     /// What of it the rules see.
     view: View,
     /// What composites see of the rules answered so far.
-    verdicts: memo::Components,
+    verdicts: memo::Components<'m>,
     tally: memo::Stats,
+    /// The runs to remember (rule, what it observed, its answer) once the reading ends.
+    runs: Vec<(usize, memo::Observed, Remembered)>,
 }
 
 /// Which rule [`Scorer::evaluate_entry`] answers, and what for.
@@ -436,12 +451,12 @@ struct Step {
 }
 
 /// Hands a run's answer to `each`, keeping what a composite would see of it first.
-fn hand_on(
+fn hand_on<'m>(
     index: usize,
     explained: Explained,
     consulted: bool,
     each: &mut dyn FnMut(usize, Outcome<'_>),
-) -> Option<Component> {
+) -> Option<Component<'m>> {
     let component = consulted.then(|| {
         let f = &explained.finding;
         if f.verdict == Verdict::Error {
@@ -481,7 +496,7 @@ pub struct Recalled<'a> {
     /// The profile, which the evidence is read from.
     pub root: &'a Value,
     /// The components' findings, which a composite's evidence may take in.
-    pub components: &'a memo::Components,
+    pub components: &'a memo::Components<'a>,
 }
 
 impl Recalled<'_> {

@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use ahash::RandomState;
 use serde_json::Value;
@@ -32,34 +32,44 @@ use crate::verdict::Verdict;
 use crate::view::Fields;
 
 /// What a composite may consult of each of its components: its verdict and what it
-/// rested on, or why it failed.
-pub type Components = BTreeMap<String, Component>;
+/// rested on, or why it failed. `'m` is the memory's, which a remembered answer is
+/// borrowed from while a profile is scored.
+pub type Components<'m> = BTreeMap<String, Component<'m>>;
 
 /// One component's answer, as [`Components`] holds it.
-pub type Component = Result<(Verdict, Rested), String>;
+pub type Component<'m> = Result<(Verdict, Rested<'m>), String>;
 
 /// What a component's answer rested on.
 #[derive(Debug, Clone)]
-pub enum Rested {
+pub enum Rested<'m> {
     /// A run's evidence.
     Ran(Vec<Evidence>),
     /// A remembered answer's, rebuilt from the profile when shown: only for an answer
     /// whose evidence consults no component of its own (see [`Rested::recalled`]).
-    Recalled(Arc<Remembered>),
+    Recalled(&'m Remembered),
 }
 
 /// The components of a component whose answer was remembered: none it can show.
-static NO_COMPONENTS: Components = BTreeMap::new();
+static NO_COMPONENTS: Components<'static> = BTreeMap::new();
 
-impl Rested {
+impl<'m> Rested<'m> {
     /// `r`'s evidence, kept to be rebuilt when shown; `None` when it would need the
     /// components `r` consulted, which are not kept with it.
-    pub fn recalled(r: &Arc<Remembered>) -> Option<Rested> {
+    pub fn recalled(r: &'m Remembered) -> Option<Rested<'m>> {
         let own = match &r.evidence {
             Shown::Named(_) => true,
             Shown::Read { consulted, .. } => consulted.is_empty(),
         };
-        own.then(|| Rested::Recalled(Arc::clone(r)))
+        own.then_some(Rested::Recalled(r))
+    }
+
+    /// The same, owning its evidence (built from `root`, the profile): what a rule that
+    /// runs is given, since a run outlives no borrow.
+    pub fn owned(self, root: &Value) -> Rested<'static> {
+        match self {
+            Rested::Ran(evidence) => Rested::Ran(evidence),
+            Rested::Recalled(r) => Rested::Ran(r.evidence(root, &NO_COMPONENTS)),
+        }
     }
 
     /// Each piece of evidence, borrowed from itself or from `root`, the profile.
@@ -75,6 +85,9 @@ impl Rested {
 /// are no longer added. On input where no two profiles read alike, 8 MiB kept 79 % of
 /// answers remembered, as much as 16 MiB did, with peak RSS about 50 MB (66 MB at 16).
 pub const BUDGET: usize = 8 << 20;
+
+/// What one run observed, in order: each question and the answer it got, as a key.
+pub type Observed = Vec<(Op, String)>;
 
 /// One question a rule asked of the profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +106,7 @@ pub enum Op {
 impl Op {
     /// The answer this question gets on `root`, written to `out`; the same functions
     /// the engine records with, so a remembered run and a fresh one can never disagree.
-    fn ask(&self, root: &Value, components: &Components, out: &mut String) {
+    fn ask(&self, root: &Value, components: &Components<'_>, out: &mut String) {
         out.clear();
         match self {
             Op::Get { pointer, facts } => key_of_get(pointer.resolve(root), *facts, out),
@@ -170,7 +183,7 @@ pub fn key_of_get(v: Option<&Value>, facts: bool, out: &mut String) {
 }
 
 /// What `rule(id)` tells: the component's verdict, or why it cannot, written to `out`.
-pub fn key_of_rule(c: Option<&Component>, out: &mut String) {
+pub fn key_of_rule(c: Option<&Component<'_>>, out: &mut String) {
     match c {
         None => out.push('?'),
         Some(Err(message)) => {
@@ -226,7 +239,7 @@ impl Remembered {
     }
 
     /// The evidence, rebuilt from `root`: the same as a fresh run on it would give.
-    pub fn evidence(&self, root: &Value, components: &Components) -> Vec<Evidence> {
+    pub fn evidence(&self, root: &Value, components: &Components<'_>) -> Vec<Evidence> {
         let mut out = Vec::new();
         self.each_evidence(root, components, |e| out.push(e.to_owned()));
         out
@@ -237,7 +250,7 @@ impl Remembered {
     pub fn each_evidence<'a>(
         &'a self,
         root: &'a Value,
-        components: &'a Components,
+        components: &'a Components<'a>,
         mut f: impl FnMut(EvidenceRef<'a>),
     ) {
         match &self.evidence {
@@ -277,8 +290,7 @@ enum Step {
         op: Op,
         next: HashMap<String, usize, RandomState>,
     },
-    /// Shared, so a component's remembered answer can be shown after the trie is let go.
-    Answer(Arc<Remembered>),
+    Answer(Remembered),
 }
 
 #[derive(Debug)]
@@ -295,9 +307,15 @@ impl Default for Trie {
 }
 
 /// One trie per rule, shared by every thread that scores.
+///
+/// All the tries are behind one lock, held for reading while a whole profile is scored
+/// ([`Memo::read`]): remembered answers are then borrowed rather than copied, and two
+/// threads scoring at once share one lock word per profile rather than one per rule
+/// (each taking of a lock writes to it, and the cores pass that line back and forth).
+/// What a profile's runs observed is added once its reading ends ([`Memo::remember`]).
 #[derive(Debug)]
 pub struct Memo {
-    tries: Vec<RwLock<Trie>>,
+    tries: RwLock<Vec<Trie>>,
     /// The top-level fields any remembered question or evidence reads (bits of
     /// [`Fields`]): what a profile's [`crate::view::View`] is built with.
     fields: AtomicU32,
@@ -315,11 +333,16 @@ pub struct Stats {
     pub misses: u64,
 }
 
+/// The tries, held for reading while one profile is scored.
+pub struct Reading<'m> {
+    tries: RwLockReadGuard<'m, Vec<Trie>>,
+}
+
 impl Memo {
     /// Empty tries for `rules` rules, growing to at most `budget` bytes in all.
     pub fn new(rules: usize, budget: usize) -> Memo {
         Memo {
-            tries: (0..rules).map(|_| RwLock::default()).collect(),
+            tries: RwLock::new((0..rules).map(|_| Trie::default()).collect()),
             fields: AtomicU32::new(0),
             left: AtomicUsize::new(budget),
             hits: AtomicU64::new(0),
@@ -339,36 +362,11 @@ impl Memo {
         Fields::from_bits(self.fields.load(Ordering::Relaxed))
     }
 
-    /// Rule `rule`'s remembered answer on `root`, if some run observed what it would.
-    /// `root` holds the top-level fields `held` of the profile (see [`crate::view`]): a
-    /// question or evidence that reads any other field makes it a miss. `f` sees the
-    /// answer while the trie is held for reading.
-    pub fn recall<R>(
-        &self,
-        rule: usize,
-        (root, held): (&Value, Fields),
-        components: &Components,
-        f: impl FnOnce(&Arc<Remembered>) -> R,
-    ) -> Option<R> {
-        let trie = self.tries.get(rule)?.read().ok()?;
-        let mut at = 0;
-        let mut key = String::new();
-        loop {
-            match &trie.steps[at] {
-                Step::Open => return None,
-                Step::Answer(r) => return held.contains(r.needs).then(|| f(r)),
-                Step::Ask { op, next } => {
-                    if !held.contains(op.fields()) {
-                        return None;
-                    }
-                    op.ask(root, components, &mut key);
-                    match next.get(key.as_str()) {
-                        Some(&n) => at = n,
-                        None => return None,
-                    }
-                }
-            }
-        }
+    /// The tries, to recall answers from while one profile is scored. Not to be held
+    /// while [`Memo::remember`] is called on the same thread. `None` if a thread
+    /// panicked while adding to them: nothing is recalled then.
+    pub fn read(&self) -> Option<Reading<'_>> {
+        self.tries.read().ok().map(|tries| Reading { tries })
     }
 
     /// Counts answers taken from memory and rules run, once per profile rather than per
@@ -379,7 +377,7 @@ impl Memo {
     }
 
     /// Adds a run of rule `rule`: what it observed, in order, and its answer.
-    pub fn remember(&self, rule: usize, observed: Vec<(Op, String)>, answer: Remembered) {
+    pub fn remember(&self, rule: usize, observed: Observed, answer: Remembered) {
         let fields = observed
             .iter()
             .fold(answer.needs, |f, (op, _)| f.union(op.fields()));
@@ -399,7 +397,10 @@ impl Memo {
         if taken.is_err() {
             return;
         }
-        let Some(Ok(mut trie)) = self.tries.get(rule).map(RwLock::write) else {
+        let Ok(mut tries) = self.tries.write() else {
+            return;
+        };
+        let Some(trie) = tries.get_mut(rule) else {
             return;
         };
         let mut at = 0;
@@ -433,7 +434,39 @@ impl Memo {
             }
         }
         if let Step::Open = trie.steps[at] {
-            trie.steps[at] = Step::Answer(Arc::new(answer));
+            trie.steps[at] = Step::Answer(answer);
+        }
+    }
+}
+
+impl Reading<'_> {
+    /// Rule `rule`'s remembered answer on `root`, if some run observed what it would.
+    /// `root` holds the top-level fields `held` of the profile (see [`crate::view`]): a
+    /// question or evidence that reads any other field makes it a miss.
+    pub fn recall(
+        &self,
+        rule: usize,
+        (root, held): (&Value, Fields),
+        components: &Components<'_>,
+    ) -> Option<&Remembered> {
+        let trie = self.tries.get(rule)?;
+        let mut at = 0;
+        let mut key = String::new();
+        loop {
+            match &trie.steps[at] {
+                Step::Open => return None,
+                Step::Answer(r) => return held.contains(r.needs).then_some(r),
+                Step::Ask { op, next } => {
+                    if !held.contains(op.fields()) {
+                        return None;
+                    }
+                    op.ask(root, components, &mut key);
+                    match next.get(key.as_str()) {
+                        Some(&n) => at = n,
+                        None => return None,
+                    }
+                }
+            }
         }
     }
 }
@@ -470,7 +503,12 @@ mod tests {
         );
         memo.remember(0, vec![(op, key)], answer);
         assert_eq!(memo.fields(), recalls.union(troubles));
-        let recall = |held| memo.recall(0, (&root, held), &Components::new(), |r| r.verdict);
+        let recall = |held| {
+            let reading = memo.read().unwrap();
+            reading
+                .recall(0, (&root, held), &Components::new())
+                .map(|r| r.verdict)
+        };
         assert_eq!(recall(Fields::ALL), Some(Verdict::Yes));
         assert_eq!(recall(recalls.union(troubles)), Some(Verdict::Yes));
         // The question reads a field the view lacks; then the evidence does.
