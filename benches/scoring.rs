@@ -1,5 +1,6 @@
 //! Micro-benchmarks: one profile x all shipped rules (answers remembered, and every rule
-//! run), parsing a profile, writing its findings as NDJSON, and compiling the rule set.
+//! run), parsing a profile, writing its findings as NDJSON, a batch's whole work on one
+//! line, and compiling the rule set.
 //! `cargo bench --bench scoring` (never part of `cargo test`).
 
 use std::hint::black_box;
@@ -8,7 +9,8 @@ use casematch::engine::Limits;
 use casematch::evaluate::Scorer;
 use casematch::finding::Report;
 use casematch::load;
-use casematch::render::ndjson::write_report;
+use casematch::render::ndjson::{write_report, Ndjson};
+use casematch::render::Render;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const PETROV: &str = include_str!("../fixtures/cases/20-petrov.json");
@@ -51,6 +53,21 @@ fn benches(c: &mut Criterion) {
             scorer.score(&loaded, "petrov.json")
         })
     });
+    // What a batch does with each line of NDJSON: parse, score and write the line as the
+    // rules answer, remembered evidence written straight from the profile.
+    let mut ndjson = Ndjson::default();
+    c.bench_function(
+        "parse, score and write one NDJSON line, as a batch does",
+        |b| {
+            let mut line = Vec::with_capacity(64 << 10);
+            b.iter(|| {
+                line.clear();
+                let loaded = load::parse(black_box(PETROV), "petrov.json").unwrap();
+                ndjson.score_into(&mut line, &scorer, &loaded, "petrov.json");
+                line.len()
+            })
+        },
+    );
     c.bench_function("compile the rule set", |b| {
         b.iter(|| Scorer::new(None, black_box(Limits::default())))
     });
