@@ -14,8 +14,10 @@ use casematch::facts::{Fact, Facts, NoneStated, PartialDate};
 use casematch::finding::{Evidence, Finding, Report, Score, Scored};
 use casematch::load::{self, Loaded};
 use casematch::profile::*;
-use casematch::render::ndjson::write_report;
+use casematch::render::ndjson::{write_report, Ndjson};
+use casematch::render::Render;
 use casematch::verdict::Verdict;
+use casematch::view::{self, Fields, View};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -600,6 +602,38 @@ proptest! {
         let mut ours = Vec::new();
         write_report(&mut ours, &report).unwrap();
         prop_assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&report).unwrap());
+    }
+
+    /// The line a batch writes while the rules answer, evidence straight from the
+    /// profile, is the report `score` builds as serde_json writes it (the shared scorer
+    /// has remembered answers by now, so both ways are taken).
+    #[test]
+    fn ndjson_written_while_scoring_is_the_report(p in profile()) {
+        let loaded = load(&p);
+        let origin = "generated \"1\".json";
+        let report = Report::Scored(shipped().score(&loaded, origin));
+        let mut line = Vec::new();
+        Ndjson::default().score_into(&mut line, shipped(), &loaded, origin);
+        prop_assert_eq!(
+            String::from_utf8(line).unwrap(),
+            serde_json::to_string(&report).unwrap() + "\n"
+        );
+    }
+
+    /// A view of a profile is its JSON without the fields left out, and completes to
+    /// the whole of it.
+    #[test]
+    fn a_view_is_the_profile_without_the_fields_left_out(p in profile(), bits in any::<u32>()) {
+        let fields = Fields::from_bits(bits);
+        let whole = serde_json::to_value(&p).unwrap();
+        let mut expected = whole.clone();
+        expected
+            .as_object_mut()
+            .unwrap()
+            .retain(|k, _| fields.contains(Fields::at(std::iter::once(k.as_str()))));
+        prop_assert_eq!(view::json(&p, fields), expected);
+        let mut v = View::of(&p, fields);
+        prop_assert_eq!(&**v.complete(&p), &whole);
     }
 
     /// ... and on every part of a finding, with arbitrary values and text in each.
