@@ -149,6 +149,11 @@ fn broken(origin: String, message: String) -> Document {
     }
 }
 
+/// How much of an NDJSON file is read at a time. With `BufReader`'s 8 KiB, a batch's
+/// reader spent about half its time in the kernel, most of it in the calls themselves
+/// (a profile is about 6 KiB); at 256 KiB that time fell by a third.
+const READ_BUFFER: usize = 256 << 10;
+
 /// Reads the sources in order, yielding one document per profile.
 pub fn documents(sources: Vec<Source>) -> impl Iterator<Item = Document> + Send {
     sources.into_iter().flat_map(source_documents)
@@ -174,7 +179,10 @@ fn source_documents(source: Source) -> Box<dyn Iterator<Item = Document> + Send>
         Source::Ndjson(path) => {
             let origin = path.display().to_string();
             match fs::File::open(&path) {
-                Ok(f) => Box::new(ndjson_lines(origin, BufReader::new(f))),
+                Ok(f) => Box::new(ndjson_lines(
+                    origin,
+                    BufReader::with_capacity(READ_BUFFER, f),
+                )),
                 Err(e) => Box::new(std::iter::once(broken(origin, io_message(&e)))),
             }
         }
