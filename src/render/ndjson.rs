@@ -8,6 +8,7 @@
 //! shipped case and on arbitrary values.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use serde_json::Value;
 
@@ -20,8 +21,10 @@ use crate::verdict::Verdict;
 
 #[derive(Debug, Default, Clone)]
 pub struct Ndjson {
-    /// A profile's findings, written as they come, before they are put in order.
+    /// A profile's findings, written as they come, before they are put in order ...
     findings: Vec<u8>,
+    /// ... and where each rule's is in it, by rule index.
+    spans: Vec<Range<usize>>,
 }
 
 impl Render for Ndjson {
@@ -49,7 +52,8 @@ impl Render for Ndjson {
         loaded: &Loaded,
         source: &str,
     ) -> Option<Score> {
-        let score = score_line(out, &mut self.findings, scorer, loaded, source);
+        let kept = (&mut self.findings, &mut self.spans);
+        let score = score_line(out, kept, scorer, loaded, source);
         out.push(b'\n');
         Some(score)
     }
@@ -67,13 +71,14 @@ impl Render for Ndjson {
 /// in rule id order.
 fn score_line(
     out: &mut Vec<u8>,
-    scratch: &mut Vec<u8>,
+    (scratch, spans): (&mut Vec<u8>, &mut Vec<Range<usize>>),
     scorer: &Scorer,
     loaded: &Loaded,
     source: &str,
 ) -> Score {
     scratch.clear();
-    let mut spans = vec![0..0; scorer.rules().entries.len()];
+    spans.clear();
+    spans.resize(scorer.rules().entries.len(), 0..0);
     let mut score = Score::default();
     scorer.score_with(loaded, &mut |i, outcome| {
         let start = scratch.len();
@@ -90,19 +95,12 @@ fn score_line(
         spans[i] = start..scratch.len();
     });
     let Profile { id, name, .. } = &loaded.profile;
-    out.extend_from_slice(b"{\"id\":");
-    string(out, id);
-    out.extend_from_slice(b",\"name\":");
-    string(out, name);
-    out.extend_from_slice(b",\"source\":");
-    string(out, source);
-    out.extend_from_slice(b",\"findings\":");
-    list(out, b'[', b']', spans, |out, span| {
-        out.extend_from_slice(&scratch[span]);
+    let head = (id.as_str(), name.as_str(), source);
+    report_of(out, head, &score, |out| {
+        list(out, b'[', b']', spans.drain(..), |out, span| {
+            out.extend_from_slice(&scratch[span]);
+        });
     });
-    out.extend_from_slice(b",\"score\":");
-    score_of(out, &score);
-    out.push(b'}');
     score
 }
 
@@ -129,6 +127,19 @@ fn scored(out: &mut Vec<u8>, s: &Scored) {
         findings,
         score,
     } = s;
+    report_of(out, (id, name, source), score, |out| {
+        list(out, b'[', b']', findings, finding)
+    });
+}
+
+/// A scored report, its findings written by `findings`: the one layout of a built report
+/// and of a line written while scoring. `head` is the id, name and source.
+fn report_of(
+    out: &mut Vec<u8>,
+    (id, name, source): (&str, &str, &str),
+    score: &Score,
+    findings: impl FnOnce(&mut Vec<u8>),
+) {
     out.extend_from_slice(b"{\"id\":");
     string(out, id);
     out.extend_from_slice(b",\"name\":");
@@ -136,7 +147,7 @@ fn scored(out: &mut Vec<u8>, s: &Scored) {
     out.extend_from_slice(b",\"source\":");
     string(out, source);
     out.extend_from_slice(b",\"findings\":");
-    list(out, b'[', b']', findings, finding);
+    findings(out);
     out.extend_from_slice(b",\"score\":");
     score_of(out, score);
     out.push(b'}');
