@@ -19,15 +19,6 @@ pub struct Citation {
     pub quote: String,
 }
 
-impl Citation {
-    /// The citation `v` holds, if it is one: an object of exactly `ref` (a known part of
-    /// the study) and `quote`, as the profile parser requires. Read without serde's
-    /// machinery, since evidence takes a citation for every fact it shows.
-    pub fn from_json(v: &serde_json::Value) -> Option<Citation> {
-        CitationRef::from_json(v).map(CitationRef::to_owned)
-    }
-}
-
 /// A [`Citation`] borrowed, from one or from a profile's JSON; only ever a valid one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CitationRef<'a> {
@@ -36,7 +27,9 @@ pub struct CitationRef<'a> {
 }
 
 impl<'a> CitationRef<'a> {
-    /// The citation `v` holds, borrowed, if it is one (see [`Citation::from_json`]).
+    /// The citation `v` holds, if it is one: an object of exactly `ref` (a known part of
+    /// the study) and `quote`, as the profile parser requires. Read without serde's
+    /// machinery, since evidence takes a citation for every fact it shows.
     pub fn from_json(v: &'a serde_json::Value) -> Option<CitationRef<'a>> {
         let m = v.as_object().filter(|m| m.len() == 2)?;
         let reference = m.get("ref")?.as_str().filter(|r| SourceRef::is_valid(r))?;
@@ -218,14 +211,14 @@ mod tests {
             json!(null),
         ] {
             assert_eq!(
-                Citation::from_json(&v),
+                CitationRef::from_json(&v).map(CitationRef::to_owned),
                 Citation::deserialize(&v).ok(),
                 "{v}"
             );
         }
         // serde's derive would also take an array, field by field; a profile's
         // citations are objects (the parser is strict about it), and so is this.
-        assert_eq!(Citation::from_json(&json!(["section II", "q"])), None);
+        assert_eq!(CitationRef::from_json(&json!(["section II", "q"])), None);
         for c in [
             Certainty::Stated,
             Certainty::Claimed,

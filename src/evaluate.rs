@@ -154,15 +154,13 @@ impl Scorer {
     ) {
         // Answers from memory read only the fields remembered answers read; a rule that
         // runs completes the view first.
-        let view = match &self.memo {
-            Some(memo) if !keep_reads && memo.fields() != Fields::ALL => {
-                View::of(&loaded.profile, memo.fields())
-            }
-            _ => View::whole(Arc::clone(loaded.value())),
-        };
         // Scoring wants only the findings: a remembered one is exact. `explain` and
         // friends want every read, so they always run the rules.
         let memo = self.memo.as_ref().filter(|_| !keep_reads);
+        let view = match memo.map(Memo::fields) {
+            Some(fields) if fields != Fields::ALL => View::of(&loaded.profile, fields),
+            _ => View::whole(Arc::clone(loaded.value())),
+        };
         let reading = memo.and_then(Memo::read);
         let mut state = Scoring {
             loaded,
