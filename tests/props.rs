@@ -17,7 +17,7 @@ use casematch::profile::*;
 use casematch::render::ndjson::{write_report, Ndjson};
 use casematch::render::Render;
 use casematch::verdict::Verdict;
-use casematch::view::{self, Fields, View};
+use casematch::view::Fields;
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -25,7 +25,7 @@ use proptest::sample::select;
 use proptest::test_runner::{RngSeed, TestCaseError};
 use serde_json::{json, Value};
 
-use crate::support::shipped;
+use crate::support::{check_view, shipped};
 
 // ---------------------------------------------------------------------------------------
 // Strategies
@@ -624,16 +624,7 @@ proptest! {
     /// the whole of it.
     #[test]
     fn a_view_is_the_profile_without_the_fields_left_out(p in profile(), bits in any::<u32>()) {
-        let fields = Fields::from_bits(bits);
-        let whole = serde_json::to_value(&p).unwrap();
-        let mut expected = whole.clone();
-        expected
-            .as_object_mut()
-            .unwrap()
-            .retain(|k, _| fields.contains(Fields::at(std::iter::once(k.as_str()))));
-        prop_assert_eq!(view::json(&p, fields), expected);
-        let mut v = View::of(&p, fields);
-        prop_assert_eq!(&**v.complete(&p), &whole);
+        check_view(&p, Fields::from_bits(bits)).map_err(TestCaseError::fail)?;
     }
 
     /// ... and on every part of a finding, with arbitrary values and text in each.

@@ -7,6 +7,7 @@ use casematch::evaluate::Scorer;
 use casematch::finding::{Finding, Report, Scored};
 use casematch::input::{documents, resolve};
 use casematch::verdict::Verdict;
+use casematch::view::{self, Fields, View};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -111,4 +112,29 @@ pub fn mixed_profiles(n: usize) -> Vec<String> {
         out.push(serde_json::Value::Object(p).to_string());
     }
     out
+}
+
+/// Checks a view of `profile` with `fields`: its JSON is the profile's without the
+/// other fields, and it completes to the whole profile. Says what differs, if anything.
+pub fn check_view(profile: &casematch::Profile, fields: Fields) -> Result<(), String> {
+    let whole = serde_json::to_value(profile).unwrap();
+    let mut expected = whole.clone();
+    expected
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| fields.contains(Fields::at(std::iter::once(k.as_str()))));
+    let got = view::json(profile, fields);
+    if got != expected {
+        return Err(format!("{fields:?}: {got} instead of {expected}"));
+    }
+    let mut v = View::of(profile, fields);
+    if v.fields() != fields {
+        return Err(format!("{fields:?}: holds {:?}", v.fields()));
+    }
+    if **v.complete(profile) != whole || v.fields() != Fields::ALL {
+        return Err(format!(
+            "{fields:?}: does not complete to the whole profile"
+        ));
+    }
+    Ok(())
 }
