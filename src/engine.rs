@@ -351,15 +351,19 @@ fn citation_for<'a>(
     pointer: &(impl At + ?Sized),
 ) -> (Option<&'a Value>, (Option<CitationRef<'a>>, Certainty)) {
     // The objects on the way down, looked at deepest first: the nearest fact is usually
-    // one or two steps up, and each object looked at costs two key lookups.
+    // one or two steps up, and each object looked at costs two key lookups. The profile
+    // itself is not looked at: it is no fact (it has no `source` or `none` field), and
+    // its lookups are the dearest, in the largest map.
     const KEPT: usize = 16;
     let mut objects: [Option<&'a serde_json::Map<String, Value>>; KEPT] = [None; KEPT];
     let mut depth = 0;
     let mut last = root;
     let whole = pointer.walk(root, |v| {
         if let Value::Object(m) = v {
-            objects[depth % KEPT] = Some(m);
-            depth += 1;
+            if !std::ptr::eq(v, root) {
+                objects[depth % KEPT] = Some(m);
+                depth += 1;
+            }
         }
         last = v;
     });
@@ -373,7 +377,8 @@ fn citation_for<'a>(
         None if depth > KEPT => {
             let mut deepest = None;
             pointer.walk(root, |v| {
-                if let Some(c) = v.as_object().and_then(|m| Some((m, fact_citation(m)?))) {
+                let fact = v.as_object().filter(|_| !std::ptr::eq(v, root));
+                if let Some(c) = fact.and_then(|m| Some((m, fact_citation(m)?))) {
                     deepest = Some(c);
                 }
             });
