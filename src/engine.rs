@@ -24,6 +24,7 @@ use crate::memo::{self, Op, Rested};
 use crate::pointer::{At, Pointer};
 use crate::shape::{Position, Shape};
 use crate::verdict::Verdict;
+use crate::view::Root;
 
 /// Resource limits for one rule evaluation. Every limit turns into an `error` finding
 /// for that rule alone.
@@ -244,12 +245,17 @@ impl Trace {
         if self.reads.iter().any(|e| e.path == pointer) {
             return;
         }
-        self.reads.push(read_evidence(&self.root, pointer, value));
+        self.reads
+            .push(read_evidence(&Root::new(&self.root), pointer, value));
     }
 }
 
 /// A fact read at `pointer`, with the citation that covers it.
-pub(crate) fn read_evidence(root: &Value, pointer: &(impl At + ?Sized), value: Value) -> Evidence {
+pub(crate) fn read_evidence(
+    root: &Root<'_>,
+    pointer: &(impl At + ?Sized),
+    value: Value,
+) -> Evidence {
     let (source, certainty) = citation_for(root, pointer).1;
     Evidence {
         path: pointer.text().to_string(),
@@ -262,7 +268,7 @@ pub(crate) fn read_evidence(root: &Value, pointer: &(impl At + ?Sized), value: V
 
 /// [`read_evidence`], borrowed: `value` is what the rule saw at `pointer`.
 pub(crate) fn read_evidence_ref<'a>(
-    root: &'a Value,
+    root: &Root<'a>,
     pointer: &'a (impl At + ?Sized),
     value: &'a Value,
 ) -> EvidenceRef<'a> {
@@ -278,7 +284,7 @@ pub(crate) fn read_evidence_ref<'a>(
 
 /// The fact at `pointer` named as evidence: its value without the citation, which has
 /// fields of its own.
-pub(crate) fn evidence_at(root: &Value, pointer: &(impl At + ?Sized)) -> Evidence {
+pub(crate) fn evidence_at(root: &Root<'_>, pointer: &(impl At + ?Sized)) -> Evidence {
     evidence_at_ref(root, pointer).to_owned()
 }
 
@@ -287,7 +293,7 @@ static NULL: Value = Value::Null;
 
 /// [`evidence_at`], borrowed from the profile.
 pub(crate) fn evidence_at_ref<'a>(
-    root: &'a Value,
+    root: &Root<'a>,
     pointer: &'a (impl At + ?Sized),
 ) -> EvidenceRef<'a> {
     let (found, (source, certainty)) = citation_for(root, pointer);
@@ -311,7 +317,7 @@ pub(crate) fn add_component_evidence<'a, E>(
     to: &mut Vec<E>,
     id: &'a str,
     rested: &'a Rested<'_>,
-    root: &'a Value,
+    root: &Root<'a>,
 ) where
     E: From<EvidenceRef<'a>> + AsRef<str>,
 {
@@ -347,7 +353,7 @@ fn with_current<R>(
 /// The value at `pointer`, and the citation that covers it: that of the nearest
 /// enclosing fact (the deepest object on the way down with a citation that is one).
 fn citation_for<'a>(
-    root: &'a Value,
+    root: &Root<'a>,
     pointer: &(impl At + ?Sized),
 ) -> (Option<&'a Value>, (Option<CitationRef<'a>>, Certainty)) {
     // The objects on the way down, looked at deepest first: the nearest fact is usually
@@ -357,10 +363,11 @@ fn citation_for<'a>(
     const KEPT: usize = 16;
     let mut objects: [Option<&'a serde_json::Map<String, Value>>; KEPT] = [None; KEPT];
     let mut depth = 0;
-    let mut last = root;
+    let tree = root.tree();
+    let mut last = tree;
     let whole = pointer.walk(root, |v| {
         if let Value::Object(m) = v {
-            if !std::ptr::eq(v, root) {
+            if !std::ptr::eq(v, tree) {
                 objects[depth % KEPT] = Some(m);
                 depth += 1;
             }
@@ -377,7 +384,7 @@ fn citation_for<'a>(
         None if depth > KEPT => {
             let mut deepest = None;
             pointer.walk(root, |v| {
-                let fact = v.as_object().filter(|_| !std::ptr::eq(v, root));
+                let fact = v.as_object().filter(|_| !std::ptr::eq(v, tree));
                 if let Some(c) = fact.and_then(|m| Some((m, fact_citation(m)?))) {
                     deepest = Some(c);
                 }
@@ -515,8 +522,8 @@ fn node_get(node: &mut Node, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     let pointer = format!("{}/{}", node.pointer, escaped);
     with_current(|t| {
         // Borrowed, not cloned: only scalars are copied out of the profile.
-        let root = Arc::clone(&t.root);
-        let found = pointer.as_str().resolve(&root);
+        let tree = Arc::clone(&t.root);
+        let found = pointer.as_str().resolve(&Root::new(&tree));
         t.observe(
             || Op::Get {
                 pointer: Pointer::new(pointer.clone()),
@@ -573,7 +580,7 @@ fn node_json(node: &Node) -> String {
         let Some(t) = t.as_mut() else {
             return "()".to_string();
         };
-        let json = json_at(&t.root, node.pointer.as_str());
+        let json = json_at(&Root::new(&t.root), node.pointer.as_str());
         t.observe(
             || Op::Json(Pointer::new(node.pointer.clone())),
             || json.clone(),
@@ -583,7 +590,7 @@ fn node_json(node: &Node) -> String {
 }
 
 /// A fact as a rule sees it in `print`, interpolation and `join`: its JSON.
-pub(crate) fn json_at(root: &Value, pointer: &(impl At + ?Sized)) -> String {
+pub(crate) fn json_at(root: &Root<'_>, pointer: &(impl At + ?Sized)) -> String {
     pointer
         .resolve(root)
         .map(|v| v.to_string())
@@ -591,7 +598,7 @@ pub(crate) fn json_at(root: &Value, pointer: &(impl At + ?Sized)) -> String {
 }
 
 /// What `certainty(fact)` answers.
-pub(crate) fn certainty_at<'a>(root: &'a Value, pointer: &(impl At + ?Sized)) -> &'a str {
+pub(crate) fn certainty_at<'a>(root: &Root<'a>, pointer: &(impl At + ?Sized)) -> &'a str {
     pointer
         .resolve(root)
         .and_then(|v| v.get("certainty"))
@@ -618,7 +625,7 @@ fn answer(
                     continue;
                 }
                 match item.try_cast::<Node>() {
-                    Some(node) => out.push(evidence_at(&t.root, node.pointer.as_str())),
+                    Some(node) => out.push(evidence_at(&Root::new(&t.root), node.pointer.as_str())),
                     None => {
                         return Err("evidence must be facts read from `profile` \
                                     (an object or a list of objects)"
@@ -676,7 +683,8 @@ fn consult(id: &str) -> RhaiResult {
             .into()),
             Some(Err(message)) => Err(format!("component rule `{id}` failed: {message}").into()),
             Some(Ok((verdict, rested))) => {
-                add_component_evidence(&mut t.component_evidence, id, rested, &t.root);
+                let root = Root::new(&t.root);
+                add_component_evidence(&mut t.component_evidence, id, rested, &root);
                 Ok(verdict.as_str().into())
             }
         }
@@ -784,7 +792,7 @@ pub fn build(limits: &Limits) -> Engine {
         })
         .register_fn("certainty", |n: &mut Node| -> RhaiResult {
             with_current(|t| {
-                let c = certainty_at(&t.root, n.pointer.as_str()).to_string();
+                let c = certainty_at(&Root::new(&t.root), n.pointer.as_str()).to_string();
                 t.observe(
                     || Op::Certainty(Pointer::new(n.pointer.clone())),
                     || c.clone(),
@@ -931,17 +939,24 @@ mod tests {
 
     #[test]
     fn citations_come_from_the_nearest_fact() {
-        let root: Value = serde_json::json!({
+        let tree: Value = serde_json::json!({
             "recalls": [{"status": "in_force", "certainty": "claimed",
                          "source": {"ref": "section II", "quote": "q"}}],
             "troubles": {"none": {"ref": "section III", "quote": "n"}}
         });
-        let (_, (c, cert)) = citation_for(&root, "/recalls/0/status");
-        assert_eq!(c.unwrap().quote(), "q");
-        assert_eq!(cert, Certainty::Claimed);
-        let (_, (c, _)) = citation_for(&root, "/troubles");
-        assert_eq!(c.unwrap().quote(), "n");
-        assert_eq!(citation_for(&root, "/family").1 .0, None);
+        // Followed as text from a plain root, and split from an indexed one.
+        for root in [Root::new(&tree), Root::indexed(&tree)] {
+            let split = |p: &str| Pointer::new(p.to_string());
+            for p in ["/recalls/0/status", "/troubles", "/family"] {
+                assert_eq!(citation_for(&root, p), citation_for(&root, &split(p)));
+            }
+            let (_, (c, cert)) = citation_for(&root, "/recalls/0/status");
+            assert_eq!(c.unwrap().quote(), "q");
+            assert_eq!(cert, Certainty::Claimed);
+            let (_, (c, _)) = citation_for(&root, "/troubles");
+            assert_eq!(c.unwrap().quote(), "n");
+            assert_eq!(citation_for(&root, "/family").1 .0, None);
+        }
     }
 
     #[test]
@@ -954,18 +969,18 @@ mod tests {
         }
         let root = serde_json::json!({"extra": {"source": cite("top"), "d": deep}});
         let pointer = format!("/extra{}/leaf", "/d".repeat(30));
-        let (found, (c, _)) = citation_for(&root, pointer.as_str());
+        let (found, (c, _)) = citation_for(&Root::new(&root), pointer.as_str());
         assert_eq!(found, Some(&serde_json::json!(1)));
         assert_eq!(c.unwrap().quote(), "top");
         // A citation near the bottom wins over the top one.
         let pointer = format!("/extra{}", "/d".repeat(29));
         let mut root = root;
         root.pointer_mut(&pointer).unwrap()["source"] = cite("low");
-        let (_, (c, _)) = citation_for(&root, format!("{pointer}/d/leaf").as_str());
+        let (_, (c, _)) = citation_for(&Root::new(&root), format!("{pointer}/d/leaf").as_str());
         assert_eq!(c.unwrap().quote(), "low");
         // An invalid citation is passed over for the next one up.
         root.pointer_mut(&pointer).unwrap()["source"] = serde_json::json!({"ref": "x"});
-        let (_, (c, _)) = citation_for(&root, format!("{pointer}/d/leaf").as_str());
+        let (_, (c, _)) = citation_for(&Root::new(&root), format!("{pointer}/d/leaf").as_str());
         assert_eq!(c.unwrap().quote(), "top");
     }
 }

@@ -19,7 +19,7 @@ use crate::pointer::Pointer;
 use crate::rule::RuleMeta;
 use crate::ruleset::{Entry, RuleSet};
 use crate::verdict::Verdict;
-use crate::view::{Fields, View};
+use crate::view::{Fields, Root, View};
 
 /// Native stack for the stepped re-run of a rule that hit a limit.
 const TRACER_STACK: usize = 64 << 20;
@@ -153,7 +153,7 @@ impl Scorer {
         each: &mut dyn FnMut(usize, Outcome<'_>),
     ) {
         // Answers from memory read only the fields remembered answers read; a rule that
-        // runs completes the view first.
+        // runs reads the whole profile.
         // Scoring wants only the findings: a remembered one is exact. `explain` and
         // friends want every read, so they always run the rules.
         let memo = self.memo.as_ref().filter(|_| !keep_reads);
@@ -161,10 +161,12 @@ impl Scorer {
             Some(fields) if fields != Fields::ALL => View::of(&loaded.profile, fields),
             _ => View::whole(Arc::clone(loaded.value())),
         };
+        let root = Root::indexed(view.root());
         let reading = memo.and_then(Memo::read);
         let mut state = Scoring {
             loaded,
-            view,
+            root: &root,
+            held: view.fields(),
             verdicts: memo::Components::new(),
             tally: memo::Stats::default(),
             runs: Vec::new(),
@@ -244,7 +246,8 @@ impl Scorer {
     ) -> Option<Component<'m>> {
         let Scoring {
             loaded,
-            view,
+            root,
+            held,
             verdicts,
             tally,
             runs,
@@ -284,8 +287,7 @@ impl Scorer {
             .filter_map(|u| verdicts.get(u).map(|v| (u.clone(), v.clone())))
             .collect();
         if let Some(reading) = reading {
-            let root = view.root();
-            if let Some(r) = reading.recall(index, (root, view.fields()), &components) {
+            if let Some(r) = reading.recall(index, (root, *held), &components) {
                 tally.hits += 1;
                 // A composite consulting it gets the answer itself, to show its evidence
                 // from the profile too (or, where that evidence needs components of its
@@ -306,11 +308,13 @@ impl Scorer {
             }
             tally.misses += 1;
         }
-        let root = Arc::clone(view.complete(&loaded.profile));
-        // A run borrows nothing: what its components rested on is its own.
+        // A run reads the whole profile, and borrows nothing: what its components rested
+        // on is its own.
+        let root = Arc::clone(loaded.value());
+        let whole = Root::new(&root);
         let components = components
             .into_iter()
-            .map(|(id, c)| (id, c.map(|(v, rested)| (v, rested.owned(&root)))))
+            .map(|(id, c)| (id, c.map(|(v, rested)| (v, rested.owned(&whole)))))
             .collect();
         let mut trace = Trace::new(
             Arc::clone(&root),
@@ -429,8 +433,10 @@ impl Scorer {
 /// One profile being scored, while the memory is held for reading (`'m`).
 struct Scoring<'a, 'm> {
     loaded: &'a Loaded,
-    /// What of it the rules see.
-    view: View,
+    /// What of it answers from memory read ...
+    root: &'a Root<'a>,
+    /// ... which holds these fields of it (see [`View`]).
+    held: Fields,
     /// What composites see of the rules answered so far.
     verdicts: memo::Components<'m>,
     tally: memo::Stats,
@@ -492,7 +498,7 @@ pub struct Recalled<'a> {
     pub rule: &'a RuleMeta,
     pub remembered: &'a Remembered,
     /// The profile, which the evidence is read from.
-    pub root: &'a Value,
+    pub root: &'a Root<'a>,
     /// The components' findings, which a composite's evidence may take in.
     pub components: &'a memo::Components<'a>,
 }

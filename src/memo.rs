@@ -29,7 +29,7 @@ use crate::engine::{
 use crate::finding::{Evidence, EvidenceRef};
 use crate::pointer::{At, Pointer};
 use crate::verdict::Verdict;
-use crate::view::Fields;
+use crate::view::{Fields, Root};
 
 /// What a composite may consult of each of its components: its verdict and what it
 /// rested on, or why it failed. `'m` is the memory's, which a remembered answer is
@@ -65,7 +65,7 @@ impl<'m> Rested<'m> {
 
     /// The same, owning its evidence (built from `root`, the profile): what a rule that
     /// runs is given, since a run outlives no borrow.
-    pub fn owned(self, root: &Value) -> Rested<'static> {
+    pub fn owned(self, root: &Root<'_>) -> Rested<'static> {
         match self {
             Rested::Ran(evidence) => Rested::Ran(evidence),
             Rested::Recalled(r) => Rested::Ran(r.evidence(root, &NO_COMPONENTS)),
@@ -73,7 +73,7 @@ impl<'m> Rested<'m> {
     }
 
     /// Each piece of evidence, borrowed from itself or from `root`, the profile.
-    pub fn each<'a>(&'a self, root: &'a Value, mut f: impl FnMut(EvidenceRef<'a>)) {
+    pub fn each<'a>(&'a self, root: &Root<'a>, mut f: impl FnMut(EvidenceRef<'a>)) {
         match self {
             Rested::Ran(evidence) => evidence.iter().for_each(|e| f(EvidenceRef::from(e))),
             Rested::Recalled(r) => r.each_evidence(root, &NO_COMPONENTS, f),
@@ -106,7 +106,7 @@ pub enum Op {
 impl Op {
     /// The answer this question gets on `root`, written to `out`; the same functions
     /// the engine records with, so a remembered run and a fresh one can never disagree.
-    fn ask(&self, root: &Value, components: &Components<'_>, out: &mut String) {
+    fn ask(&self, root: &Root<'_>, components: &Components<'_>, out: &mut String) {
         out.clear();
         match self {
             Op::Get { pointer, facts } => key_of_get(pointer.resolve(root), *facts, out),
@@ -239,7 +239,7 @@ impl Remembered {
     }
 
     /// The evidence, rebuilt from `root`: the same as a fresh run on it would give.
-    pub fn evidence(&self, root: &Value, components: &Components<'_>) -> Vec<Evidence> {
+    pub fn evidence(&self, root: &Root<'_>, components: &Components<'_>) -> Vec<Evidence> {
         let mut out = Vec::new();
         self.each_evidence(root, components, |e| out.push(e.to_owned()));
         out
@@ -249,7 +249,7 @@ impl Remembered {
     /// `components` rather than copied out of them.
     pub fn each_evidence<'a>(
         &'a self,
-        root: &'a Value,
+        root: &Root<'a>,
         components: &'a Components<'a>,
         mut f: impl FnMut(EvidenceRef<'a>),
     ) {
@@ -446,7 +446,7 @@ impl Reading<'_> {
     pub fn recall(
         &self,
         rule: usize,
-        (root, held): (&Value, Fields),
+        (root, held): (&Root<'_>, Fields),
         components: &Components<'_>,
     ) -> Option<&Remembered> {
         let trie = self.tries.get(rule)?;
@@ -488,7 +488,8 @@ mod tests {
         let asked = Pointer::new("/recalls".to_string());
         let shown = Pointer::new("/troubles".to_string());
         let (recalls, troubles) = (asked.fields(), shown.fields());
-        let root = json!({"recalls": [{}], "troubles": [{}]});
+        let tree = json!({"recalls": [{}], "troubles": [{}]});
+        let root = Root::new(&tree);
         let mut key = String::new();
         key_of_get(asked.resolve(&root), true, &mut key);
         let op = Op::Get {

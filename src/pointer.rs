@@ -4,20 +4,20 @@
 
 use serde_json::Value;
 
-use crate::view::Fields;
+use crate::view::{Fields, Root};
 
 /// Something that points into a profile: a pointer's text, or a [`Pointer`].
 pub trait At {
     /// The pointer as written (`/recalls/0/status`).
     fn text(&self) -> &str;
 
-    /// Calls `f` on `root`, then on each value the pointer leads through, as far as it
-    /// goes; returns whether it went all the way.
-    fn walk<'a>(&self, root: &'a Value, f: impl FnMut(&'a Value)) -> bool;
+    /// Calls `f` on `root`'s tree, then on each value the pointer leads through, as far
+    /// as it goes; returns whether it went all the way.
+    fn walk<'a>(&self, root: &Root<'a>, f: impl FnMut(&'a Value)) -> bool;
 
     /// The value the pointer names in `root`.
-    fn resolve<'a>(&self, root: &'a Value) -> Option<&'a Value> {
-        let mut last = root;
+    fn resolve<'a>(&self, root: &Root<'a>) -> Option<&'a Value> {
+        let mut last = root.tree();
         self.walk(root, |v| last = v).then_some(last)
     }
 }
@@ -29,11 +29,11 @@ impl At for str {
         self
     }
 
-    fn walk<'a>(&self, root: &'a Value, mut f: impl FnMut(&'a Value)) -> bool {
+    fn walk<'a>(&self, root: &Root<'a>, mut f: impl FnMut(&'a Value)) -> bool {
         let Some(tokens) = tokens(self) else {
             return false;
         };
-        let mut at = root;
+        let mut at = root.tree();
         f(at);
         for token in tokens {
             match step(at, token) {
@@ -148,16 +148,18 @@ impl At for Pointer {
         &self.text
     }
 
-    fn walk<'a>(&self, root: &'a Value, mut f: impl FnMut(&'a Value)) -> bool {
+    fn walk<'a>(&self, root: &Root<'a>, mut f: impl FnMut(&'a Value)) -> bool {
         let Some(tokens) = &self.tokens else {
             return false;
         };
-        let mut at = root;
+        let mut at = root.tree();
         f(at);
-        for t in tokens {
-            let next = match at {
-                Value::Object(m) => m.get(&t.key),
-                Value::Array(a) => t.index.and_then(|i| a.get(i)),
+        for (i, t) in tokens.iter().enumerate() {
+            let next = match (i, self.fields.single(), at) {
+                // A profile's field, looked up once per profile.
+                (0, Some(field), _) => root.top(field),
+                (_, _, Value::Object(m)) => m.get(&t.key),
+                (_, _, Value::Array(a)) => t.index.and_then(|i| a.get(i)),
                 _ => None,
             };
             match next {
@@ -177,12 +179,20 @@ mod tests {
 
     #[test]
     fn split_and_textual_pointers_lead_to_the_same_place() {
-        let root = json!({
+        let tree = json!({
             "a": [{"b/c": 1, "d~e": 2, "0": 3}],
             "": {"x": 4},
             "01": 5,
+            "recalls": [{"status": "recalled"}],
+            "extra": {"recalls": 6},
         });
+        let root = Root::new(&tree);
         for p in [
+            "/recalls",
+            "/recalls/0/status",
+            "/extra/recalls",
+            "/family",
+            "/family/0",
             "",
             "/a",
             "/a/0",
@@ -199,14 +209,21 @@ mod tests {
             "/a/0/b~1c/x",
         ] {
             let split = Pointer::new(p.to_string());
-            assert_eq!(split.resolve(&root), root.pointer(p), "{p}");
-            assert_eq!(p.resolve(&root), root.pointer(p), "{p}");
+            assert_eq!(split.resolve(&root), tree.pointer(p), "{p}");
+            assert_eq!(p.resolve(&root), tree.pointer(p), "{p}");
             let (mut a, mut b) = (Vec::new(), Vec::new());
             assert_eq!(
                 split.walk(&root, |v| a.push(v)),
                 p.walk(&root, |v| b.push(v))
             );
             assert_eq!(a, b, "{p}");
+        }
+        // A field looked up in a tree that is no profile finds nothing, as the text does.
+        for tree in [json!([{"status": 1}]), json!("recalls")] {
+            let root = Root::new(&tree);
+            let split = Pointer::new("/recalls/0".to_string());
+            assert_eq!(split.resolve(&root), None);
+            assert_eq!("/recalls/0".resolve(&root), None);
         }
     }
 }

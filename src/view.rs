@@ -1,5 +1,6 @@
 //! The JSON of a profile that remembered answers read: only its top-level fields that
-//! some remembered answer looks at, grown to the whole profile when a rule has to run.
+//! some remembered answer looks at (a rule that has to run reads the whole profile), and
+//! an index of those fields.
 //!
 //! Building a profile's JSON tree (and dropping it) is much of the cost of scoring it,
 //! and the fields no rule reads are often its largest (`history`, `aftermath`). An answer
@@ -9,7 +10,7 @@
 //! not makes the answer a miss, and a rule that runs always sees the whole profile. So
 //! what is left out can never change an answer.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
@@ -62,6 +63,11 @@ impl Fields {
             .iter()
             .position(|f| *f == key)
             .map_or(Fields::NONE, |i| Fields(1 << i))
+    }
+
+    /// The index in [`FIELDS`] of the one field in the set, if it holds just one.
+    pub fn single(self) -> Option<usize> {
+        (self.0.count_ones() == 1).then(|| self.0.trailing_zeros() as usize)
     }
 
     pub fn union(self, other: Fields) -> Fields {
@@ -127,19 +133,64 @@ impl View {
     pub fn fields(&self) -> Fields {
         self.fields
     }
+}
 
-    /// The whole profile, adding the fields it does not hold yet.
-    pub fn complete(&mut self, profile: &Profile) -> &Arc<Value> {
-        if self.fields != Fields::ALL {
-            let rest = json(profile, Fields(Fields::ALL.0 & !self.fields.0));
-            // No one else holds the tree between rules, so this copies nothing.
-            let root = Arc::make_mut(&mut self.root);
-            if let (Value::Object(have), Value::Object(rest)) = (root, rest) {
-                have.extend(rest);
+/// A profile's JSON, where its top-level fields can be found at once.
+///
+/// Every question a remembered answer asks and every piece of evidence it shows starts
+/// at one of the profile's fields, and the profile is the largest map of its tree: a
+/// key search in it costs several string comparisons, and a profile's questions and
+/// evidence make a hundred or more. An indexed root finds every field in one pass over
+/// the map, in key order beside the names sorted once.
+#[derive(Debug, Clone, Copy)]
+pub struct Root<'a> {
+    tree: &'a Value,
+    /// What each of [`FIELDS`] holds, when indexed.
+    tops: Option<[Option<&'a Value>; FIELDS.len()]>,
+}
+
+/// [`FIELDS`] in the order of a JSON map's keys, each with its index.
+static SORTED: LazyLock<[(&str, usize); FIELDS.len()]> = LazyLock::new(|| {
+    let mut sorted: [(&str, usize); FIELDS.len()] = std::array::from_fn(|i| (FIELDS[i], i));
+    sorted.sort_unstable();
+    sorted
+});
+
+impl<'a> Root<'a> {
+    /// `tree`, any JSON value, its fields looked up as they are read.
+    pub fn new(tree: &'a Value) -> Root<'a> {
+        Root { tree, tops: None }
+    }
+
+    /// `tree` with its fields found now, for a profile read many times over.
+    pub fn indexed(tree: &'a Value) -> Root<'a> {
+        let Value::Object(map) = tree else {
+            return Root::new(tree);
+        };
+        let mut tops = [None; FIELDS.len()];
+        let mut names = SORTED.iter().peekable();
+        for (key, value) in map {
+            while names.next_if(|(name, _)| *name < key.as_str()).is_some() {}
+            if let Some(&(_, i)) = names.next_if(|(name, _)| *name == key.as_str()) {
+                tops[i] = Some(value);
             }
-            self.fields = Fields::ALL;
         }
-        &self.root
+        Root {
+            tree,
+            tops: Some(tops),
+        }
+    }
+
+    pub fn tree(&self) -> &'a Value {
+        self.tree
+    }
+
+    /// What the top-level field `field` (an index into [`FIELDS`]) holds.
+    pub fn top(&self, field: usize) -> Option<&'a Value> {
+        match &self.tops {
+            Some(tops) => tops.get(field).copied().flatten(),
+            None => self.tree.get(FIELDS.get(field)?),
+        }
     }
 }
 

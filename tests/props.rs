@@ -620,8 +620,8 @@ proptest! {
         );
     }
 
-    /// A view of a profile is its JSON without the fields left out, and completes to
-    /// the whole of it.
+    /// A view of a profile is its JSON without the fields left out, and its index finds
+    /// each field a search finds.
     #[test]
     fn a_view_is_the_profile_without_the_fields_left_out(p in profile(), bits in any::<u32>()) {
         check_view(&p, Fields::from_bits(bits)).map_err(TestCaseError::fail)?;
