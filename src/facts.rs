@@ -108,9 +108,16 @@ impl<T: JsonSchema> JsonSchema for Facts<T> {
 }
 
 /// A date as precise as the source gives it: `1945`, `1945-09` or `1945-09-05`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct PartialDate(String);
+
+/// Written as its text, borrowed: `into = "String"` would copy it each time.
+impl Serialize for PartialDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl PartialDate {
     pub fn as_str(&self) -> &str {
@@ -122,12 +129,15 @@ impl TryFrom<String> for PartialDate {
     type Error = String;
 
     fn try_from(s: String) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split('-').collect();
+        // Four parts at most are told apart (a fourth is always wrong), without a list
+        // of them: every date of every profile comes through here.
+        let mut split = s.splitn(4, '-');
+        let parts: [Option<&str>; 4] = std::array::from_fn(|_| split.next());
         let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-        let ok = match parts.as_slice() {
-            [y] => digits(y, 4),
-            [y, m] => digits(y, 4) && digits(m, 2) && in_range(m, 1, 12),
-            [y, m, d] => {
+        let ok = match parts {
+            [Some(y), None, ..] => digits(y, 4),
+            [Some(y), Some(m), None, _] => digits(y, 4) && digits(m, 2) && in_range(m, 1, 12),
+            [Some(y), Some(m), Some(d), None] => {
                 digits(y, 4)
                     && digits(m, 2)
                     && digits(d, 2)
@@ -189,7 +199,8 @@ mod tests {
     #[test]
     fn dates_take_three_precisions() {
         for ok in ["1945", "1945-09", "1945-09-05"] {
-            assert!(PartialDate::try_from(ok.to_string()).is_ok(), "{ok}");
+            let date = PartialDate::try_from(ok.to_string()).unwrap();
+            assert_eq!(serde_json::to_value(&date).unwrap(), ok);
         }
         for bad in [
             "45",
@@ -198,6 +209,12 @@ mod tests {
             "1945-09-32",
             "Sept 1945",
             "1945-09-05-01",
+            "",
+            "-",
+            "1945-",
+            "1945-09-",
+            "1945--05",
+            "1945-09-05-",
         ] {
             assert!(PartialDate::try_from(bad.to_string()).is_err(), "{bad}");
         }
