@@ -25,6 +25,7 @@ pub mod output;
 pub mod pointer;
 pub mod profile;
 pub mod render;
+pub mod rewrite;
 pub mod rule;
 pub mod ruleset;
 pub mod ruletest;

@@ -10,12 +10,13 @@
 //! not makes the answer a miss, and a rule that runs always sees the whole profile. So
 //! what is left out can never change an answer.
 
+use std::cell::Cell;
 use std::sync::{Arc, LazyLock};
 
-use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 
 use crate::profile::Profile;
+use crate::rewrite::rewrite;
 
 /// The top-level fields of a profile, as its JSON names them, in declaration order.
 pub const FIELDS: [&str; 19] = [
@@ -94,17 +95,41 @@ impl Fields {
 /// `profile`'s JSON with only `fields`: the same as the whole profile's JSON with the
 /// other fields taken out, since it is the same serialisation with them skipped.
 pub fn json(profile: &Profile, fields: Fields) -> Value {
-    // Serialising a profile cannot fail (every map key is a string); an empty object
-    // keeps the types honest should a future field find a way.
-    profile
-        .serialize(Only(fields))
-        .unwrap_or_else(|_| Value::Object(serde_json::Map::new()))
+    let mut root = Value::Null;
+    write(profile, fields, &mut root);
+    root
 }
+
+/// Writes `profile`'s JSON with only `fields` over `root`, reusing its allocations
+/// (see [`crate::rewrite`]).
+fn write(profile: &Profile, fields: Fields, root: &mut Value) {
+    let keep = |key: &'static str| fields.has(key);
+    if rewrite(profile, root, Some(&keep)).is_ok() {
+        return;
+    }
+    // A tree of another shape: built anew. That cannot fail (every map key is a
+    // string); an empty object keeps the types honest should a future field find a way.
+    *root = Value::Null;
+    if rewrite(profile, root, Some(&keep)).is_err() {
+        *root = Value::Object(serde_json::Map::new());
+    }
+}
+
+thread_local! {
+    /// The tree of the last view dropped on this thread, for the next to be written
+    /// over: profiles in a batch have much the same shape, so most of its strings,
+    /// lists and maps are reused rather than allocated, and none of them dropped.
+    static SPARE: Cell<Option<Arc<Value>>> = const { Cell::new(None) };
+}
+
+/// What the tree reads as while its view is dropped.
+static NULL: Value = Value::Null;
 
 /// What the rules see of one profile while it is scored.
 #[derive(Debug)]
 pub struct View {
-    root: Arc<Value>,
+    /// Always there but while the view is dropped, when it goes to [`SPARE`].
+    root: Option<Arc<Value>>,
     fields: Fields,
 }
 
@@ -112,26 +137,43 @@ impl View {
     /// The whole profile.
     pub fn whole(root: Arc<Value>) -> View {
         View {
-            root,
+            root: Some(root),
             fields: Fields::ALL,
         }
     }
 
-    /// Only `fields` of `profile`.
+    /// Only `fields` of `profile`, written over this thread's spare tree if it has one.
     pub fn of(profile: &Profile, fields: Fields) -> View {
+        let mut root = SPARE.take().unwrap_or_default();
+        match Arc::get_mut(&mut root) {
+            Some(tree) => write(profile, fields, tree),
+            None => root = Arc::new(json(profile, fields)),
+        }
         View {
-            root: Arc::new(json(profile, fields)),
+            root: Some(root),
             fields,
         }
     }
 
     pub fn root(&self) -> &Value {
-        &self.root
+        self.root.as_deref().unwrap_or(&NULL)
     }
 
     /// The fields it holds.
     pub fn fields(&self) -> Fields {
         self.fields
+    }
+}
+
+impl Drop for View {
+    /// Keeps the tree for the next view on this thread, unless someone else holds it
+    /// (the whole profile's tree is its [`crate::load::Loaded`]'s too).
+    fn drop(&mut self) {
+        if let Some(mut root) = self.root.take() {
+            if Arc::get_mut(&mut root).is_some() {
+                SPARE.set(Some(root));
+            }
+        }
     }
 }
 
@@ -191,154 +233,6 @@ impl<'a> Root<'a> {
             Some(tops) => tops.get(field).copied().flatten(),
             None => self.tree.get(FIELDS.get(field)?),
         }
-    }
-}
-
-/// A serializer for a profile that leaves out the top-level fields not in the set and
-/// hands everything else to serde_json's own.
-struct Only(Fields);
-
-struct OnlyStruct {
-    fields: Fields,
-    inner: <serde_json::value::Serializer as Serializer>::SerializeStruct,
-}
-
-impl SerializeStruct for OnlyStruct {
-    type Ok = Value;
-    type Error = serde_json::Error;
-
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Self::Error> {
-        if self.fields.has(key) {
-            self.inner.serialize_field(key, value)
-        } else {
-            Ok(())
-        }
-    }
-
-    fn end(self) -> Result<Value, Self::Error> {
-        self.inner.end()
-    }
-}
-
-fn not_a_profile() -> serde_json::Error {
-    ser::Error::custom("only a profile is serialised field by field")
-}
-
-macro_rules! not_a_profile {
-    ($($method:ident($($arg:ty),*);)*) => {$(
-        fn $method(self, $(_: $arg),*) -> Result<Value, serde_json::Error> {
-            Err(not_a_profile())
-        }
-    )*};
-}
-
-impl Serializer for Only {
-    type Ok = Value;
-    type Error = serde_json::Error;
-    type SerializeSeq = Impossible<Value, serde_json::Error>;
-    type SerializeTuple = Impossible<Value, serde_json::Error>;
-    type SerializeTupleStruct = Impossible<Value, serde_json::Error>;
-    type SerializeTupleVariant = Impossible<Value, serde_json::Error>;
-    type SerializeMap = Impossible<Value, serde_json::Error>;
-    type SerializeStruct = OnlyStruct;
-    type SerializeStructVariant = Impossible<Value, serde_json::Error>;
-
-    fn serialize_struct(
-        self,
-        name: &'static str,
-        len: usize,
-    ) -> Result<OnlyStruct, serde_json::Error> {
-        Ok(OnlyStruct {
-            fields: self.0,
-            inner: serde_json::value::Serializer.serialize_struct(name, len)?,
-        })
-    }
-
-    not_a_profile! {
-        serialize_bool(bool);
-        serialize_i8(i8);
-        serialize_i16(i16);
-        serialize_i32(i32);
-        serialize_i64(i64);
-        serialize_u8(u8);
-        serialize_u16(u16);
-        serialize_u32(u32);
-        serialize_u64(u64);
-        serialize_f32(f32);
-        serialize_f64(f64);
-        serialize_char(char);
-        serialize_str(&str);
-        serialize_bytes(&[u8]);
-        serialize_none();
-        serialize_unit();
-        serialize_unit_struct(&'static str);
-        serialize_unit_variant(&'static str, u32, &'static str);
-    }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<Value, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Value, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Value, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, serde_json::Error> {
-        Err(not_a_profile())
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, serde_json::Error> {
-        Err(not_a_profile())
     }
 }
 
