@@ -71,7 +71,7 @@ where
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => "\\PC{0,16}",
-        1 => "[\\x00-\\x1f\"\\\\<>|&]{0,6}",
+        1 => "[\\x00-\\x1f\\x7f\"\\\\<>|&]{0,6}",
         1 => select(vec!["", " ", "<script>alert(1)</script>", "a|b\nc", "Ж\u{301}🙂"])
             .prop_map(str::to_string),
     ]
