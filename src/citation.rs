@@ -31,9 +31,18 @@ impl<'a> CitationRef<'a> {
     /// the study) and `quote`, as the profile parser requires. Read without serde's
     /// machinery, since evidence takes a citation for every fact it shows.
     pub fn from_json(v: &'a serde_json::Value) -> Option<CitationRef<'a>> {
-        let m = v.as_object().filter(|m| m.len() == 2)?;
-        let reference = m.get("ref")?.as_str().filter(|r| SourceRef::is_valid(r))?;
-        let quote = m.get("quote")?.as_str()?;
+        // Its two keys in the map's (sorted) order, rather than a search for each.
+        let mut entries = v.as_object()?.iter();
+        let (Some((q, quote)), Some((r, reference)), None) =
+            (entries.next(), entries.next(), entries.next())
+        else {
+            return None;
+        };
+        if q != "quote" || r != "ref" {
+            return None;
+        }
+        let reference = reference.as_str().filter(|r| SourceRef::is_valid(r))?;
+        let quote = quote.as_str()?;
         Some(CitationRef { reference, quote })
     }
 

@@ -32,18 +32,19 @@ pub struct Scorer {
     tracer: Engine,
     limits: Limits,
     rules: RuleSet,
-    /// Ids some composite consults: only their verdicts and evidence are kept while a
-    /// profile is scored.
-    consulted: BTreeSet<String>,
+    /// Whether some composite consults each rule (by index): only their verdicts and
+    /// evidence are kept while a profile is scored.
+    consulted: Vec<bool>,
     /// Answers remembered by what each rule observed; `None` runs every rule every time.
     memo: Option<Memo>,
 }
 
-fn consulted(rules: &RuleSet) -> BTreeSet<String> {
-    rules
+fn consulted(rules: &RuleSet) -> Vec<bool> {
+    let ids: BTreeSet<&str> = rules
         .ready()
-        .flat_map(|r| r.meta.uses.iter().cloned())
-        .collect()
+        .flat_map(|r| r.meta.uses.iter().map(String::as_str))
+        .collect();
+    rules.entries.iter().map(|e| ids.contains(e.id())).collect()
 }
 
 /// One rule's evaluation in full: the finding, plus everything read along the way.
@@ -177,7 +178,7 @@ impl Scorer {
                 index: i,
                 keep_reads,
                 // Only what a composite consults is kept for it.
-                consulted: self.consulted.contains(entry.id()),
+                consulted: self.consulted.get(i).copied().unwrap_or(false),
             };
             let component = self.evaluate_entry(step, entry, &mut state, reading.as_ref(), each);
             if let Some(c) = component {
