@@ -1,6 +1,7 @@
 //! Profiles × rules → findings. One [`Scorer`] holds the engine and the compiled rules
 //! and is shared by every thread; each profile is parsed once and read by every rule.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -164,10 +165,13 @@ impl Scorer {
         };
         let root = Root::indexed(view.root());
         let reading = memo.and_then(Memo::read);
+        let mut asked = ASKED.take().unwrap_or_default();
+        asked.clear();
         let mut state = Scoring {
             loaded,
             root: &root,
             held: view.fields(),
+            asked,
             verdicts: memo::Components::new(),
             tally: memo::Stats::default(),
             runs: Vec::new(),
@@ -185,7 +189,10 @@ impl Scorer {
                 state.verdicts.insert(entry.id().to_string(), c);
             }
         }
-        let Scoring { tally, runs, .. } = state;
+        let Scoring {
+            tally, runs, asked, ..
+        } = state;
+        ASKED.set(Some(asked));
         // The runs are remembered once the reading is over: a thread must not wait to
         // write where it holds the lock itself.
         drop(reading);
@@ -249,6 +256,7 @@ impl Scorer {
             loaded,
             root,
             held,
+            asked,
             verdicts,
             tally,
             runs,
@@ -288,7 +296,7 @@ impl Scorer {
             .filter_map(|u| verdicts.get(u).map(|v| (u.clone(), v.clone())))
             .collect();
         if let Some(reading) = reading {
-            if let Some(r) = reading.recall(index, (root, *held), &components) {
+            if let Some(r) = reading.recall(index, (root, *held), &components, asked) {
                 tally.hits += 1;
                 // A composite consulting it gets the answer itself, to show its evidence
                 // from the profile too (or, where that evidence needs components of its
@@ -431,6 +439,11 @@ impl Scorer {
     }
 }
 
+thread_local! {
+    /// The last profile's [`memo::Asked`] on this thread, cleared and reused by the next.
+    static ASKED: Cell<Option<memo::Asked>> = const { Cell::new(None) };
+}
+
 /// One profile being scored, while the memory is held for reading (`'m`).
 struct Scoring<'a, 'm> {
     loaded: &'a Loaded,
@@ -438,6 +451,8 @@ struct Scoring<'a, 'm> {
     root: &'a Root<'a>,
     /// ... which holds these fields of it (see [`View`]).
     held: Fields,
+    /// The answers it gave to the questions asked of it so far.
+    asked: memo::Asked,
     /// What composites see of the rules answered so far.
     verdicts: memo::Components<'m>,
     tally: memo::Stats,

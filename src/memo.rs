@@ -90,7 +90,7 @@ pub const BUDGET: usize = 8 << 20;
 pub type Observed = Vec<(Op, String)>;
 
 /// One question a rule asked of the profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `fact.key`: what is at `pointer` (`facts`: a cited list, where `{"none": ...}`
     /// reads as an empty list).
@@ -104,10 +104,9 @@ pub enum Op {
 }
 
 impl Op {
-    /// The answer this question gets on `root`, written to `out`; the same functions
-    /// the engine records with, so a remembered run and a fresh one can never disagree.
+    /// The answer this question gets on `root`, added to `out`; the same functions the
+    /// engine records with, so a remembered run and a fresh one can never disagree.
     fn ask(&self, root: &Root<'_>, components: &Components<'_>, out: &mut String) {
-        out.clear();
         match self {
             Op::Get { pointer, facts } => key_of_get(pointer.resolve(root), *facts, out),
             Op::Json(pointer) => out.push_str(&json_at(root, pointer)),
@@ -121,6 +120,13 @@ impl Op {
             Op::Get { pointer, .. } | Op::Json(pointer) | Op::Certainty(pointer) => pointer.size(),
             Op::Rule(id) => id.len(),
         }
+    }
+
+    /// Whether the answer depends on the profile alone, and so is the same for every rule
+    /// that asks it of one profile. `rule(id)` is not: it answers from the asking rule's
+    /// own components.
+    fn of_profile(&self) -> bool {
+        !matches!(self, Op::Rule(_))
     }
 
     /// The top-level fields of the profile this question reads.
@@ -288,9 +294,65 @@ enum Step {
     Open,
     Ask {
         op: Op,
+        /// The question's number among all tries' questions of the profile alone (see
+        /// [`Asked`]); `None` for one that is not.
+        asked: Option<usize>,
         next: HashMap<String, usize, RandomState>,
     },
     Answer(Remembered),
+}
+
+/// Every question of the profile alone any trie asks, each numbered once: many rules ask
+/// the same ones (`/family`, `/marital_status`...), and [`Asked`] keeps each answer once.
+#[derive(Debug, Default)]
+struct Questions {
+    numbers: HashMap<Op, usize, RandomState>,
+}
+
+impl Questions {
+    fn number(&mut self, op: &Op) -> Option<usize> {
+        if !op.of_profile() {
+            return None;
+        }
+        let next = self.numbers.len();
+        Some(*self.numbers.entry(op.clone()).or_insert(next))
+    }
+}
+
+/// The answers one profile gave to the questions asked of it so far, by question
+/// number: a question another rule asked already is answered without reading the
+/// profile again. Kept per thread and cleared for each profile.
+#[derive(Debug, Default)]
+pub struct Asked {
+    /// Where each answer is in `text`.
+    spans: Vec<Option<(usize, usize)>>,
+    text: String,
+}
+
+impl Asked {
+    /// Forgets the last profile's answers.
+    pub fn clear(&mut self) {
+        self.spans.clear();
+        self.text.clear();
+    }
+
+    /// The answer to question `number`, asked with `ask` the first time.
+    fn get(&mut self, number: usize, ask: impl FnOnce(&mut String)) -> &str {
+        if self.spans.len() <= number {
+            self.spans.resize(number + 1, None);
+        }
+        let (start, end) = match self.spans[number] {
+            Some(span) => span,
+            None => {
+                let start = self.text.len();
+                ask(&mut self.text);
+                let span = (start, self.text.len());
+                self.spans[number] = Some(span);
+                span
+            }
+        };
+        self.text.get(start..end).unwrap_or_default()
+    }
 }
 
 #[derive(Debug)]
@@ -315,7 +377,7 @@ impl Default for Trie {
 /// What a profile's runs observed is added once its reading ends ([`Memo::remember`]).
 #[derive(Debug)]
 pub struct Memo {
-    tries: RwLock<Vec<Trie>>,
+    tries: RwLock<Tries>,
     /// The top-level fields any remembered question or evidence reads (bits of
     /// [`Fields`]): what a profile's [`crate::view::View`] is built with.
     fields: AtomicU32,
@@ -333,16 +395,26 @@ pub struct Stats {
     pub misses: u64,
 }
 
+/// The tries, and the questions they ask.
+#[derive(Debug)]
+struct Tries {
+    tries: Vec<Trie>,
+    questions: Questions,
+}
+
 /// The tries, held for reading while one profile is scored.
 pub struct Reading<'m> {
-    tries: RwLockReadGuard<'m, Vec<Trie>>,
+    tries: RwLockReadGuard<'m, Tries>,
 }
 
 impl Memo {
     /// Empty tries for `rules` rules, growing to at most `budget` bytes in all.
     pub fn new(rules: usize, budget: usize) -> Memo {
         Memo {
-            tries: RwLock::new((0..rules).map(|_| Trie::default()).collect()),
+            tries: RwLock::new(Tries {
+                tries: (0..rules).map(|_| Trie::default()).collect(),
+                questions: Questions::default(),
+            }),
             fields: AtomicU32::new(0),
             left: AtomicUsize::new(budget),
             hits: AtomicU64::new(0),
@@ -400,6 +472,7 @@ impl Memo {
         let Ok(mut tries) = self.tries.write() else {
             return;
         };
+        let Tries { tries, questions } = &mut *tries;
         let Some(trie) = tries.get_mut(rule) else {
             return;
         };
@@ -410,14 +483,15 @@ impl Memo {
                 Step::Open => {
                     let mut next = HashMap::default();
                     next.insert(key, fresh);
-                    trie.steps[at] = Step::Ask { op, next };
+                    let asked = questions.number(&op);
+                    trie.steps[at] = Step::Ask { op, asked, next };
                     trie.steps.push(Step::Open);
                     at = fresh;
                 }
-                Step::Ask { op: asked, next } => {
+                Step::Ask { op: here, next, .. } => {
                     // A pure rule asks the same question here every time; anything else
                     // means the run is not what it seemed, and it is not remembered.
-                    if *asked != op {
+                    if *here != op {
                         return;
                     }
                     match next.get(&key) {
@@ -442,26 +516,40 @@ impl Memo {
 impl Reading<'_> {
     /// Rule `rule`'s remembered answer on `root`, if some run observed what it would.
     /// `root` holds the top-level fields `held` of the profile (see [`crate::view`]): a
-    /// question or evidence that reads any other field makes it a miss.
+    /// question or evidence that reads any other field makes it a miss. `asked` holds
+    /// what this profile answered so far, and is cleared before each profile.
     pub fn recall(
         &self,
         rule: usize,
         (root, held): (&Root<'_>, Fields),
         components: &Components<'_>,
+        asked: &mut Asked,
     ) -> Option<&Remembered> {
-        let trie = self.tries.get(rule)?;
+        let trie = self.tries.tries.get(rule)?;
         let mut at = 0;
-        let mut key = String::new();
+        let mut own = String::new();
         loop {
             match &trie.steps[at] {
                 Step::Open => return None,
                 Step::Answer(r) => return held.contains(r.needs).then_some(r),
-                Step::Ask { op, next } => {
+                Step::Ask {
+                    op,
+                    asked: number,
+                    next,
+                } => {
                     if !held.contains(op.fields()) {
                         return None;
                     }
-                    op.ask(root, components, &mut key);
-                    match next.get(key.as_str()) {
+                    let ask = |out: &mut String| op.ask(root, components, out);
+                    let key = match *number {
+                        Some(n) => asked.get(n, ask),
+                        None => {
+                            own.clear();
+                            ask(&mut own);
+                            own.as_str()
+                        }
+                    };
+                    match next.get(key) {
                         Some(&n) => at = n,
                         None => return None,
                     }
@@ -507,7 +595,7 @@ mod tests {
         let recall = |held| {
             let reading = memo.read().unwrap();
             reading
-                .recall(0, (&root, held), &Components::new())
+                .recall(0, (&root, held), &Components::new(), &mut Asked::default())
                 .map(|r| r.verdict)
         };
         assert_eq!(recall(Fields::ALL), Some(Verdict::Yes));
@@ -515,6 +603,45 @@ mod tests {
         // The question reads a field the view lacks; then the evidence does.
         assert_eq!(recall(troubles), None);
         assert_eq!(recall(recalls), None);
+    }
+
+    #[test]
+    fn a_question_rules_share_is_answered_once_per_profile() {
+        let memo = Memo::new(3, BUDGET);
+        let asked = || Op::Get {
+            pointer: Pointer::new("/recalls".to_string()),
+            facts: true,
+        };
+        let one = json!({"recalls": [{}]});
+        let two = json!({"recalls": [{}, {}]});
+        let key_on = |tree: &Value| {
+            let mut key = String::new();
+            asked().ask(&Root::new(tree), &Components::new(), &mut key);
+            key
+        };
+        let answer = || Remembered::new(Verdict::Yes, "r".into(), Vec::new(), Shown::Named(vec![]));
+        memo.remember(0, vec![(asked(), key_on(&one))], answer());
+        memo.remember(1, vec![(asked(), key_on(&one))], answer());
+        // Rule 2 asks of its component, which is no question of the profile.
+        memo.remember(2, vec![(Op::Rule("x".into()), "?".into())], answer());
+        let reading = memo.read().unwrap();
+        let mut cache = Asked::default();
+        let recall = |rule, tree: &Value, cache: &mut Asked| {
+            let root = Root::new(tree);
+            reading
+                .recall(rule, (&root, Fields::ALL), &Components::new(), cache)
+                .map(|r| r.verdict)
+        };
+        assert_eq!(recall(0, &one, &mut cache), Some(Verdict::Yes));
+        let kept = cache.text.clone();
+        assert_eq!(kept, key_on(&one));
+        assert_eq!(recall(1, &one, &mut cache), Some(Verdict::Yes));
+        assert_eq!(recall(2, &one, &mut cache), Some(Verdict::Yes));
+        assert_eq!(cache.text, kept, "asked once, and rule(x) not kept");
+        // The next profile answers anew once the cache is cleared.
+        cache.clear();
+        assert_eq!(recall(0, &two, &mut cache), None);
+        assert_eq!(cache.text, key_on(&two));
     }
 
     #[test]

@@ -143,6 +143,13 @@ impl PartialEq for Pointer {
 
 impl Eq for Pointer {}
 
+/// By its text, as it is compared.
+impl std::hash::Hash for Pointer {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
 impl At for Pointer {
     fn text(&self) -> &str {
         &self.text
