@@ -148,10 +148,10 @@ impl<'a> Serializer for Over<'a> {
         if !self.slot.is_array() {
             *self.slot = Value::Array(Vec::with_capacity(len.unwrap_or(0)));
         }
-        match self.slot {
-            Value::Array(items) => Ok(Items { items, at: 0 }),
-            _ => unreachable!("the slot was just made a list"),
-        }
+        let Value::Array(items) = self.slot else {
+            return Err(ser::Error::custom("the slot was just made a list"));
+        };
+        Ok(Items { items, at: 0 })
     }
 
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, Error> {
@@ -197,14 +197,14 @@ impl<'a> Serializer for Over<'a> {
         if !self.slot.is_object() {
             *self.slot = Value::Object(Map::new());
         }
-        match self.slot {
-            Value::Object(map) => Ok(Fields {
-                map,
-                keep: self.keep,
-                written: 0,
-            }),
-            _ => unreachable!("the slot was just made a map"),
-        }
+        let Value::Object(map) = self.slot else {
+            return Err(ser::Error::custom("the slot was just made a map"));
+        };
+        Ok(Fields {
+            map,
+            keep: self.keep,
+            written: 0,
+        })
     }
 
     fn serialize_struct_variant(
