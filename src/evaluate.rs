@@ -163,8 +163,12 @@ impl Scorer {
             Some(fields) if fields != Fields::ALL => View::of(&loaded.profile, fields),
             _ => View::whole(Arc::clone(loaded.value())),
         };
-        let root = Root::indexed(view.root());
         let reading = memo.and_then(Memo::read);
+        // Only answers from memory read through the root; runs read the whole profile.
+        let root = match reading {
+            Some(_) => Root::indexed(view.root()),
+            None => Root::new(view.root()),
+        };
         let mut asked = ASKED.take().unwrap_or_default();
         asked.clear();
         let mut state = Scoring {

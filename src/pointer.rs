@@ -161,8 +161,9 @@ impl At for Pointer {
         };
         let mut at = root.tree();
         f(at);
+        let field = self.fields.single();
         for (i, t) in tokens.iter().enumerate() {
-            let next = match (i, self.fields.single(), at) {
+            let next = match (i, field, at) {
                 // A profile's field, looked up once per profile.
                 (0, Some(field), _) => root.top(field),
                 (_, _, Value::Object(m)) => m.get(&t.key),

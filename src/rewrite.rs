@@ -41,7 +41,7 @@ impl Over<'_> {
 }
 
 /// A compound node built anew by serde_json, then put in the slot.
-pub struct Fresh<'a, S> {
+struct Fresh<'a, S> {
     slot: &'a mut Value,
     inner: S,
 }
@@ -65,7 +65,7 @@ impl<'a> Serializer for Over<'a> {
     type SerializeTupleVariant =
         Fresh<'a, <serde_json::value::Serializer as Serializer>::SerializeTupleVariant>;
     type SerializeMap = Fresh<'a, <serde_json::value::Serializer as Serializer>::SerializeMap>;
-    type SerializeStruct = Fields<'a>;
+    type SerializeStruct = Struct<'a>;
     type SerializeStructVariant =
         Fresh<'a, <serde_json::value::Serializer as Serializer>::SerializeStructVariant>;
 
@@ -193,14 +193,14 @@ impl<'a> Serializer for Over<'a> {
         })
     }
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Fields<'a>, Error> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Struct<'a>, Error> {
         if !self.slot.is_object() {
             *self.slot = Value::Object(Map::new());
         }
         let Value::Object(map) = self.slot else {
             return Err(ser::Error::custom("the slot was just made a map"));
         };
-        Ok(Fields {
+        Ok(Struct {
             map,
             keep: self.keep,
             written: 0,
@@ -223,7 +223,7 @@ impl<'a> Serializer for Over<'a> {
 }
 
 /// A list written over an old one: items past the new length are dropped at the end.
-pub struct Items<'a> {
+struct Items<'a> {
     items: &'a mut Vec<Value>,
     at: usize,
 }
@@ -250,14 +250,14 @@ impl SerializeSeq for Items<'_> {
 /// A struct written over an old map. Fields it skips are removed; a key no field of it
 /// wrote or skipped (the old map was another struct's, which a profile never puts in
 /// the same place) is an error, and the caller builds the tree anew.
-pub struct Fields<'a> {
+struct Struct<'a> {
     map: &'a mut Map<String, Value>,
     keep: Option<&'a dyn Fn(&'static str) -> bool>,
     /// Fields written so far, all of them in the map.
     written: usize,
 }
 
-impl SerializeStruct for Fields<'_> {
+impl SerializeStruct for Struct<'_> {
     type Ok = ();
     type Error = Error;
 
