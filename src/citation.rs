@@ -144,10 +144,11 @@ impl SourceRef {
         PARTS.contains(&s)
             || s.strip_prefix("section ")
                 .is_some_and(|n| SECTIONS.contains(&n))
+            // Bytes, not chars: every citation of every profile is checked, and a byte of
+            // a multi-byte character is never an ASCII letter.
             || s.strip_prefix("appendix: ").is_some_and(|name| {
-                let mut chars = name.chars();
-                chars.next().is_some_and(|c| c.is_ascii_uppercase())
-                    && chars.all(|c| c.is_ascii_lowercase())
+                matches!(name.as_bytes(), [first, rest @ ..]
+                    if first.is_ascii_uppercase() && rest.iter().all(u8::is_ascii_lowercase))
             })
     }
 }
@@ -199,7 +200,13 @@ mod tests {
 
     #[test]
     fn accepts_the_study_parts() {
-        for ok in ["preface", "section II", "section VI", "appendix: Petrov"] {
+        for ok in [
+            "preface",
+            "section II",
+            "section VI",
+            "appendix: Petrov",
+            "appendix: P",
+        ] {
             assert!(SourceRef::try_from(ok.to_string()).is_ok(), "{ok}");
         }
     }
@@ -247,6 +254,12 @@ mod tests {
             "appendix: petrov",
             "Section II",
             "",
+            "appendix: ",
+            "appendix: PEtrov",
+            "appendix: P\u{e9}trov",
+            "appendix: \u{c9}va",
+            "appendix:Petrov",
+            "appendix: Petrov ",
         ] {
             assert!(SourceRef::try_from(bad.to_string()).is_err(), "{bad}");
         }

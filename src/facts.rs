@@ -129,21 +129,19 @@ impl TryFrom<String> for PartialDate {
     type Error = String;
 
     fn try_from(s: String) -> Result<Self, String> {
-        // Four parts at most are told apart (a fourth is always wrong), without a list
-        // of them: every date of every profile comes through here.
-        let mut split = s.splitn(4, '-');
-        let parts: [Option<&str>; 4] = std::array::from_fn(|_| split.next());
-        let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-        let ok = match parts {
-            [Some(y), None, ..] => digits(y, 4),
-            [Some(y), Some(m), None, _] => digits(y, 4) && digits(m, 2) && in_range(m, 1, 12),
-            [Some(y), Some(m), Some(d), None] => {
-                digits(y, 4)
-                    && digits(m, 2)
-                    && digits(d, 2)
-                    && in_range(m, 1, 12)
-                    && in_range(d, 1, 31)
-            }
+        // By length and bytes, without splitting: every date of every profile comes
+        // through here. Digits are ASCII, so a byte offset is a character's.
+        let b = s.as_bytes();
+        let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+        let two = |r: &[u8], lo: u8, hi: u8| {
+            digits(r) && (lo..=hi).contains(&((r[0] - b'0') * 10 + (r[1] - b'0')))
+        };
+        let year = |b: &[u8]| digits(&b[..4]);
+        let month = |b: &[u8]| b[4] == b'-' && two(&b[5..7], 1, 12);
+        let ok = match b.len() {
+            4 => year(b),
+            7 => year(b) && month(b),
+            10 => year(b) && month(b) && b[7] == b'-' && two(&b[8..10], 1, 31),
             _ => false,
         };
         if ok {
@@ -154,10 +152,6 @@ impl TryFrom<String> for PartialDate {
             ))
         }
     }
-}
-
-fn in_range(p: &str, lo: u32, hi: u32) -> bool {
-    p.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
 }
 
 impl From<PartialDate> for String {
@@ -198,7 +192,7 @@ mod tests {
 
     #[test]
     fn dates_take_three_precisions() {
-        for ok in ["1945", "1945-09", "1945-09-05"] {
+        for ok in ["1945", "1945-09", "1945-09-05", "1945-12-31", "1945-01-01"] {
             let date = PartialDate::try_from(ok.to_string()).unwrap();
             assert_eq!(serde_json::to_value(&date).unwrap(), ok);
         }
@@ -215,6 +209,15 @@ mod tests {
             "1945-09-",
             "1945--05",
             "1945-09-05-",
+            "1945-00",
+            "1945-09-00",
+            "1945x09",
+            "1945-09x05",
+            "19a5",
+            "1945-1a",
+            "1945-1-05",
+            "19\u{e9}5",
+            "\u{ff11}\u{ff19}\u{ff14}\u{ff15}",
         ] {
             assert!(PartialDate::try_from(bad.to_string()).is_err(), "{bad}");
         }

@@ -281,7 +281,11 @@ impl SerializeStruct for Struct<'_> {
     }
 
     fn skip_field(&mut self, key: &'static str) -> Result<(), Error> {
-        self.map.remove(key);
+        // Every key in the map is a field written so far unless it holds more: only then
+        // can the old tree have this one.
+        if self.map.len() > self.written {
+            self.map.remove(key);
+        }
         Ok(())
     }
 
