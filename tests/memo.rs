@@ -255,3 +255,38 @@ fn a_view_is_the_profile_json_without_the_fields_left_out() {
         }
     }
 }
+
+/// A renderer keeps each rule's finding head (id, title, weight) from profile to
+/// profile, by rule index: handed another scorer, whose rules sit at other indices, it
+/// must write that scorer's rules, never the heads it kept.
+#[test]
+fn one_renderer_writes_each_scorers_own_rules() {
+    let dir = root().join("rules");
+    let all = Scorer::new(Some(&dir), Limits::default()).unwrap();
+    let first = all.rules().entries[0].id().to_string();
+    // Without the first rule, every other rule moves down an index.
+    let fewer = Scorer::new(Some(&dir), Limits::default())
+        .unwrap()
+        .select(&|e| e.id() != first);
+    let profiles: Vec<String> = mixed_profiles(40)
+        .into_iter()
+        .filter(|p| load::parse(p, "x").is_ok())
+        .collect();
+    let mut ndjson = Ndjson::default();
+    // Twice round, so that the second answers come from memory and use the heads.
+    for pass in 0..2 {
+        for (i, text) in profiles.iter().enumerate() {
+            for scorer in [&all, &fewer, &all] {
+                let loaded = load::parse(text, "x").unwrap();
+                let mut line = Vec::new();
+                ndjson.score_into(&mut line, scorer, &loaded, "x");
+                let built = serde_json::to_string(&scorer.score(&loaded, "x")).unwrap() + "\n";
+                assert_eq!(
+                    String::from_utf8(line).unwrap(),
+                    built,
+                    "pass {pass}, profile {i}"
+                );
+            }
+        }
+    }
+}

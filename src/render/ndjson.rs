@@ -17,6 +17,7 @@ use crate::finding::{EvidenceRef, Finding, Report, Score, Scored, Shown};
 use crate::load::Loaded;
 use crate::profile::Profile;
 use crate::render::Render;
+use crate::rule::RuleMeta;
 use crate::verdict::Verdict;
 
 #[derive(Debug, Default, Clone)]
@@ -25,6 +26,42 @@ pub struct Ndjson {
     findings: Vec<u8>,
     /// ... and where each rule's is in it, by rule index.
     spans: Vec<Range<usize>>,
+    /// Each rule's finding head, by rule index, escaped once rather than per profile.
+    heads: Vec<Option<RuleHead>>,
+}
+
+/// What every finding of one rule starts with: its id and title, then (after the
+/// verdict) its weight. Kept with the rule's own fields, so that a head is only ever
+/// used for the rule it was written for, whichever scorer the renderer is handed.
+#[derive(Debug, Clone)]
+struct RuleHead {
+    id: String,
+    title: String,
+    weight: u32,
+    /// `{"rule":ID,"title":TITLE,"verdict":`
+    open: Vec<u8>,
+    /// `,"weight":N,"reason":`
+    middle: Vec<u8>,
+}
+
+impl RuleHead {
+    fn new(rule: &RuleMeta) -> RuleHead {
+        let mut open = Vec::new();
+        head_open(&mut open, &rule.id, &rule.title);
+        let mut middle = Vec::new();
+        head_middle(&mut middle, rule.weight);
+        RuleHead {
+            id: rule.id.clone(),
+            title: rule.title.clone(),
+            weight: rule.weight,
+            open,
+            middle,
+        }
+    }
+
+    fn is_for(&self, rule: &RuleMeta) -> bool {
+        self.weight == rule.weight && self.id == rule.id && self.title == rule.title
+    }
 }
 
 impl Render for Ndjson {
@@ -52,7 +89,7 @@ impl Render for Ndjson {
         loaded: &Loaded,
         source: &str,
     ) -> Option<Score> {
-        let kept = (&mut self.findings, &mut self.spans);
+        let kept = (&mut self.findings, &mut self.spans, &mut self.heads);
         let score = score_line(out, kept, scorer, loaded, source);
         out.push(b'\n');
         Some(score)
@@ -71,14 +108,16 @@ impl Render for Ndjson {
 /// in rule id order.
 fn score_line(
     out: &mut Vec<u8>,
-    (scratch, spans): (&mut Vec<u8>, &mut Vec<Range<usize>>),
+    (scratch, spans, heads): Kept<'_>,
     scorer: &Scorer,
     loaded: &Loaded,
     source: &str,
 ) -> Score {
     scratch.clear();
     spans.clear();
-    spans.resize(scorer.rules().entries.len(), 0..0);
+    let rules = scorer.rules().entries.len();
+    spans.resize(rules, 0..0);
+    heads.resize(rules, None);
     let mut score = Score::default();
     scorer.score_with(loaded, &mut |i, outcome| {
         let start = scratch.len();
@@ -89,7 +128,11 @@ fn score_line(
             }
             Outcome::Recalled(r) => {
                 score.add(r.rule.weight, r.remembered.verdict);
-                recalled(scratch, &r);
+                let head = match &mut heads[i] {
+                    Some(h) if h.is_for(r.rule) => h,
+                    slot => slot.insert(RuleHead::new(r.rule)),
+                };
+                recalled(scratch, &r, head);
             }
         }
         spans[i] = start..scratch.len();
@@ -103,6 +146,14 @@ fn score_line(
     });
     score
 }
+
+/// What a renderer keeps from profile to profile: the findings of one, where each is,
+/// and the rules' heads.
+type Kept<'a> = (
+    &'a mut Vec<u8>,
+    &'a mut Vec<Range<usize>>,
+    &'a mut Vec<Option<RuleHead>>,
+);
 
 /// `report` as compact JSON, exactly as `serde_json::to_vec` writes it.
 pub fn write_report(out: &mut Vec<u8>, report: &Report) -> io::Result<()> {
@@ -163,12 +214,11 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
         evidence: items,
         output,
     } = f;
-    let head = Head {
-        rule,
-        title,
-        verdict: *verdict,
-        weight: *weight,
-        reason,
+    let head = |out: &mut Vec<u8>| {
+        head_open(out, rule, title);
+        verdict_of(out, *verdict);
+        head_middle(out, *weight);
+        string(out, reason);
     };
     finding_of(out, head, output, |out| {
         list(out, b'[', b']', items, |out, e| {
@@ -177,20 +227,20 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
     });
 }
 
-/// A remembered answer, as [`Recalled::finding`] would be written.
-fn recalled(out: &mut Vec<u8>, r: &Recalled<'_>) {
+/// A remembered answer, as [`Recalled::finding`] would be written; `rule_head` is its
+/// rule's.
+fn recalled(out: &mut Vec<u8>, r: &Recalled<'_>, rule_head: &RuleHead) {
     let Recalled {
-        rule,
+        rule: _,
         remembered,
         root,
         components,
     } = r;
-    let head = Head {
-        rule: &rule.id,
-        title: &rule.title,
-        verdict: remembered.verdict,
-        weight: rule.weight,
-        reason: &remembered.reason,
+    let head = |out: &mut Vec<u8>| {
+        out.extend_from_slice(&rule_head.open);
+        verdict_of(out, remembered.verdict);
+        out.extend_from_slice(&rule_head.middle);
+        string(out, &remembered.reason);
     };
     finding_of(out, head, &remembered.output, |out| {
         out.push(b'[');
@@ -205,40 +255,16 @@ fn recalled(out: &mut Vec<u8>, r: &Recalled<'_>) {
     });
 }
 
-/// A finding's fields before its evidence.
-struct Head<'a> {
-    rule: &'a str,
-    title: &'a str,
-    verdict: Verdict,
-    weight: u32,
-    reason: &'a str,
-}
-
-/// A finding, its evidence list written by `items`: the one layout of an owned finding
-/// and of a remembered answer written from the profile.
+/// A finding, its fields up to its reason written by `head`, its evidence list by
+/// `items`: the one layout of an owned finding and of a remembered answer written from
+/// the profile.
 fn finding_of(
     out: &mut Vec<u8>,
-    head: Head<'_>,
+    head: impl FnOnce(&mut Vec<u8>),
     output: &[String],
     items: impl FnOnce(&mut Vec<u8>),
 ) {
-    let Head {
-        rule,
-        title,
-        verdict,
-        weight,
-        reason,
-    } = head;
-    out.extend_from_slice(b"{\"rule\":");
-    string(out, rule);
-    out.extend_from_slice(b",\"title\":");
-    string(out, title);
-    out.extend_from_slice(b",\"verdict\":");
-    string(out, verdict.as_str());
-    out.extend_from_slice(b",\"weight\":");
-    number(out, weight);
-    out.extend_from_slice(b",\"reason\":");
-    string(out, reason);
+    head(out);
     out.extend_from_slice(b",\"evidence\":");
     items(out);
     if !output.is_empty() {
@@ -246,6 +272,31 @@ fn finding_of(
         list(out, b'[', b']', output, |out, line| string(out, line));
     }
     out.push(b'}');
+}
+
+/// A finding's first fields, up to its verdict.
+fn head_open(out: &mut Vec<u8>, rule: &str, title: &str) {
+    out.extend_from_slice(b"{\"rule\":");
+    string(out, rule);
+    out.extend_from_slice(b",\"title\":");
+    string(out, title);
+    out.extend_from_slice(b",\"verdict\":");
+}
+
+/// A finding's fields between its verdict and its reason.
+fn head_middle(out: &mut Vec<u8>, weight: u32) {
+    out.extend_from_slice(b",\"weight\":");
+    number(out, weight);
+    out.extend_from_slice(b",\"reason\":");
+}
+
+fn verdict_of(out: &mut Vec<u8>, v: Verdict) {
+    out.extend_from_slice(match v {
+        Verdict::Yes => b"\"yes\"",
+        Verdict::No => b"\"no\"",
+        Verdict::Unknown => b"\"unknown\"",
+        Verdict::Error => b"\"error\"",
+    });
 }
 
 fn evidence(out: &mut Vec<u8>, e: EvidenceRef<'_>) {
@@ -265,14 +316,15 @@ fn evidence(out: &mut Vec<u8>, e: EvidenceRef<'_>) {
     }
     if let Some(c) = source {
         out.extend_from_slice(b",\"source\":{\"ref\":");
-        string(out, c.reference());
+        // A part of the study (`section II`, `appendix: Petrov`): letters, spaces, a colon.
+        plain(out, c.reference());
         out.extend_from_slice(b",\"quote\":");
         string(out, c.quote());
         out.push(b'}');
     }
     if !certainty.is_stated() {
         out.extend_from_slice(b",\"certainty\":");
-        string(out, certainty.as_str());
+        plain(out, certainty.as_str());
     }
     if let Some(via) = via {
         out.extend_from_slice(b",\"via\":");
@@ -348,6 +400,18 @@ fn list<T>(
 
 fn string(out: &mut Vec<u8>, s: &str) {
     json_escape_simd::escape_into(s, out);
+}
+
+/// A string known to need no escaping (`"`, `\\` and control characters are all
+/// serde_json escapes), written as it is: for a short one, the escaper's setup costs
+/// more than the copy. (Checking first whether a string needs escaping, for keys or
+/// paths, cost more than escaping it: this is for what is known plain.)
+fn plain(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(!s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
