@@ -220,7 +220,7 @@ pub struct Trace {
     pub output: Vec<String>,
     /// Verdicts (and evidence) of the rules this one may consult, owned: a run borrows
     /// nothing.
-    components: memo::Components<'static>,
+    components: memo::OwnedComponents,
     /// Evidence of the components it did consult.
     pub component_evidence: Vec<Evidence>,
     deadline: Option<Instant>,
@@ -231,15 +231,11 @@ pub struct Trace {
 
 impl Trace {
     /// The verdicts of the rules this one may consult.
-    pub fn components(&self) -> &memo::Components<'static> {
+    pub fn components(&self) -> &memo::OwnedComponents {
         &self.components
     }
 
-    pub fn new(
-        root: Arc<Value>,
-        components: memo::Components<'static>,
-        timeout: Duration,
-    ) -> Trace {
+    pub fn new(root: Arc<Value>, components: memo::OwnedComponents, timeout: Duration) -> Trace {
         Trace {
             root,
             components,

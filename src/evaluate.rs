@@ -190,7 +190,7 @@ impl Scorer {
             };
             let component = self.evaluate_entry(step, entry, &mut state, reading.as_ref(), each);
             if let Some(c) = component {
-                state.verdicts.insert(entry.id().to_string(), c);
+                state.verdicts.insert(entry.id(), c);
             }
         }
         let Scoring {
@@ -251,7 +251,7 @@ impl Scorer {
     fn evaluate_entry<'m>(
         &self,
         step: Step,
-        entry: &Entry,
+        entry: &'m Entry,
         state: &mut Scoring<'_, 'm>,
         reading: Option<&'m Reading<'_>>,
         each: &mut dyn FnMut(usize, Outcome<'_>),
@@ -297,7 +297,7 @@ impl Scorer {
             .meta
             .uses
             .iter()
-            .filter_map(|u| verdicts.get(u).map(|v| (u.clone(), v.clone())))
+            .filter_map(|u| verdicts.get(u.as_str()).map(|v| (u.as_str(), v.clone())))
             .collect();
         if let Some(reading) = reading {
             if let Some(r) = reading.recall(index, (root, *held), &components, asked) {
@@ -327,7 +327,12 @@ impl Scorer {
         let whole = Root::new(&root);
         let components = components
             .into_iter()
-            .map(|(id, c)| (id, c.map(|(v, rested)| (v, rested.owned(&whole)))))
+            .map(|(id, c)| {
+                (
+                    id.to_string(),
+                    c.map(|(v, rested)| (v, rested.owned(&whole))),
+                )
+            })
             .collect();
         let mut trace = Trace::new(
             Arc::clone(&root),

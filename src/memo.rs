@@ -31,10 +31,13 @@ use crate::pointer::{At, Pointer};
 use crate::verdict::Verdict;
 use crate::view::{Fields, Root};
 
-/// What a composite may consult of each of its components: its verdict and what it
-/// rested on, or why it failed. `'m` is the memory's, which a remembered answer is
-/// borrowed from while a profile is scored.
-pub type Components<'m> = BTreeMap<String, Component<'m>>;
+/// What a composite may consult of each of its components, by rule id: its verdict and
+/// what it rested on, or why it failed. `'m` is the memory's, which a remembered answer
+/// (and the rule id) is borrowed from while a profile is scored.
+pub type Components<'m> = BTreeMap<&'m str, Component<'m>>;
+
+/// [`Components`] owned, as a run holds them: a run borrows nothing.
+pub type OwnedComponents = BTreeMap<String, Component<'static>>;
 
 /// One component's answer, as [`Components`] holds it.
 pub type Component<'m> = Result<(Verdict, Rested<'m>), String>;
@@ -111,7 +114,7 @@ impl Op {
             Op::Get { pointer, facts } => key_of_get(pointer.resolve(root), *facts, out),
             Op::Json(pointer) => out.push_str(&json_at(root, pointer)),
             Op::Certainty(pointer) => out.push_str(certainty_at(root, pointer)),
-            Op::Rule(id) => key_of_rule(components.get(id), out),
+            Op::Rule(id) => key_of_rule(components.get(id.as_str()), out),
         }
     }
 
@@ -267,7 +270,7 @@ impl Remembered {
                 }
                 let mut via: Vec<EvidenceRef<'a>> = Vec::new();
                 for id in consulted {
-                    if let Some(Ok((_, rested))) = components.get(id) {
+                    if let Some(Ok((_, rested))) = components.get(id.as_str()) {
                         add_component_evidence(&mut via, id, rested, root);
                     }
                 }
