@@ -300,9 +300,49 @@ enum Step {
         /// The question's number among all tries' questions of the profile alone (see
         /// [`Asked`]); `None` for one that is not.
         asked: Option<usize>,
-        next: HashMap<String, usize, RandomState>,
+        next: Next,
     },
     Answer(Remembered),
+}
+
+/// Where each answer to a question leads, by the answer's key. Most questions have had
+/// a handful of answers: those are found by a scan, lengths compared first, which is
+/// cheaper than hashing the key; a question with more is hashed.
+#[derive(Debug)]
+enum Next {
+    Few(Vec<(String, usize)>),
+    Many(HashMap<String, usize, RandomState>),
+}
+
+impl Next {
+    /// Answers kept in a list before they go into a map.
+    const FEW: usize = 8;
+
+    fn new(key: String, to: usize) -> Next {
+        Next::Few(vec![(key, to)])
+    }
+
+    fn get(&self, key: &str) -> Option<usize> {
+        match self {
+            Next::Few(few) => few.iter().find(|(k, _)| k == key).map(|&(_, to)| to),
+            Next::Many(many) => many.get(key).copied(),
+        }
+    }
+
+    /// Adds a key not yet in.
+    fn insert(&mut self, key: String, to: usize) {
+        match self {
+            Next::Few(few) if few.len() < Next::FEW => few.push((key, to)),
+            Next::Few(few) => {
+                let mut many: HashMap<String, usize, RandomState> = few.drain(..).collect();
+                many.insert(key, to);
+                *self = Next::Many(many);
+            }
+            Next::Many(many) => {
+                many.insert(key, to);
+            }
+        }
+    }
 }
 
 /// Every question of the profile alone any trie asks, each numbered once: many rules ask
@@ -484,8 +524,7 @@ impl Memo {
             let fresh = trie.steps.len();
             match &mut trie.steps[at] {
                 Step::Open => {
-                    let mut next = HashMap::default();
-                    next.insert(key, fresh);
+                    let next = Next::new(key, fresh);
                     let asked = questions.number(&op);
                     trie.steps[at] = Step::Ask { op, asked, next };
                     trie.steps.push(Step::Open);
@@ -498,7 +537,7 @@ impl Memo {
                         return;
                     }
                     match next.get(&key) {
-                        Some(&n) => at = n,
+                        Some(n) => at = n,
                         None => {
                             next.insert(key, fresh);
                             trie.steps.push(Step::Open);
@@ -553,7 +592,7 @@ impl Reading<'_> {
                         }
                     };
                     match next.get(key) {
-                        Some(&n) => at = n,
+                        Some(n) => at = n,
                         None => return None,
                     }
                 }
@@ -571,6 +610,22 @@ mod tests {
         let mut out = String::new();
         key_of_get(v, facts, &mut out);
         out
+    }
+
+    #[test]
+    fn answers_lead_where_they_were_put_before_and_after_the_list_becomes_a_map() {
+        let mut next = Next::new("a".to_string(), 1);
+        for n in 2..=20 {
+            // Keys of one length, so that the list's scan compares their bytes.
+            next.insert(format!("{}", char::from(b'a' + n as u8 - 1)), n);
+            assert_eq!(matches!(next, Next::Few(_)), n <= Next::FEW, "{n}");
+            for m in 1..=n {
+                let key = char::from(b'a' + m as u8 - 1).to_string();
+                assert_eq!(next.get(&key), Some(m), "{key} after {n}");
+            }
+            assert_eq!(next.get("z"), None);
+            assert_eq!(next.get(""), None);
+        }
     }
 
     #[test]
