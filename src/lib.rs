@@ -18,6 +18,7 @@ pub mod evaluate;
 pub mod facts;
 pub mod finding;
 pub mod input;
+pub(crate) mod keys;
 pub mod lint;
 pub mod load;
 pub mod memo;

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::keys;
 use crate::view::{Fields, Root};
 
 /// Something that points into a profile: a pointer's text, or a [`Pointer`].
@@ -65,7 +66,7 @@ fn step<'a>(at: &'a Value, token: &str) -> Option<&'a Value> {
         token
     };
     match at {
-        Value::Object(m) => m.get(token),
+        Value::Object(m) => keys::get(m, token),
         Value::Array(a) => a.get(index(token)?),
         _ => None,
     }
@@ -166,7 +167,7 @@ impl At for Pointer {
             let next = match (i, field, at) {
                 // A profile's field, looked up once per profile.
                 (0, Some(field), _) => root.top(field),
-                (_, _, Value::Object(m)) => m.get(&t.key),
+                (_, _, Value::Object(m)) => keys::get(m, &t.key),
                 (_, _, Value::Array(a)) => t.index.and_then(|i| a.get(i)),
                 _ => None,
             };

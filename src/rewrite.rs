@@ -12,6 +12,8 @@
 use serde::ser::{self, Serialize, SerializeSeq, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
 
+use crate::keys;
+
 type Error = serde_json::Error;
 
 /// Writes `value` over `slot`, leaving in the outermost struct only the fields `keep`
@@ -270,7 +272,7 @@ impl SerializeStruct for Struct<'_> {
             return self.skip_field(key);
         }
         self.written += 1;
-        match self.map.get_mut(key) {
+        match keys::get_mut(self.map, key) {
             Some(slot) => value.serialize(Over { slot, keep: None }),
             None => {
                 let value = serde_json::to_value(value)?;
