@@ -16,23 +16,33 @@ use crate::keys;
 
 type Error = serde_json::Error;
 
-/// Writes `value` over `slot`, leaving in the outermost struct only the fields `keep`
-/// accepts (all of them without it). The same as assigning `serde_json::to_value` of
-/// it, but with the old tree's allocations reused. On error (a value that cannot be
-/// JSON), `slot` holds some mix of old and new and should be rebuilt.
+/// Writes `value` over `slot`. The same as assigning `serde_json::to_value` of it, but
+/// with the old tree's allocations reused. On error (a value that cannot be JSON),
+/// `slot` holds some mix of old and new and should be rebuilt.
 pub fn rewrite<T: ?Sized + Serialize>(
     value: &T,
     slot: &mut Value,
-    keep: Option<&dyn Fn(&'static str) -> bool>,
+    top: Option<Top<'_>>,
 ) -> Result<(), Error> {
-    value.serialize(Over { slot, keep })
+    value.serialize(Over { slot, top })
+}
+
+/// What is done at the outermost struct alone.
+pub struct Top<'a> {
+    /// Which of its fields to keep.
+    pub keep: &'a dyn Fn(&'static str) -> bool,
+    /// Where a field it had and no longer has goes, rather than being dropped, and where
+    /// a field it did not have is taken from to be written over: a field present in one
+    /// profile of a batch and absent from the next (a whole list of relatives, say) is
+    /// then neither freed nor built again each time it comes back.
+    pub parked: &'a mut Map<String, Value>,
 }
 
 /// Serialises over one node.
 struct Over<'a> {
     slot: &'a mut Value,
-    /// Which fields of this node, a struct, to keep: only at the top.
-    keep: Option<&'a dyn Fn(&'static str) -> bool>,
+    /// Set only at the top.
+    top: Option<Top<'a>>,
 }
 
 impl Over<'_> {
@@ -204,7 +214,7 @@ impl<'a> Serializer for Over<'a> {
         };
         Ok(Struct {
             map,
-            keep: self.keep,
+            top: self.top,
             written: 0,
         })
     }
@@ -240,7 +250,7 @@ impl SerializeSeq for Items<'_> {
         }
         let slot = &mut self.items[self.at];
         self.at += 1;
-        value.serialize(Over { slot, keep: None })
+        value.serialize(Over { slot, top: None })
     }
 
     fn end(self) -> Result<(), Error> {
@@ -254,7 +264,7 @@ impl SerializeSeq for Items<'_> {
 /// the same place) is an error, and the caller builds the tree anew.
 struct Struct<'a> {
     map: &'a mut Map<String, Value>,
-    keep: Option<&'a dyn Fn(&'static str) -> bool>,
+    top: Option<Top<'a>>,
     /// Fields written so far, all of them in the map.
     written: usize,
 }
@@ -268,12 +278,26 @@ impl SerializeStruct for Struct<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        if self.keep.is_some_and(|keep| !keep(key)) {
+        if self.top.as_ref().is_some_and(|top| !(top.keep)(key)) {
             return self.skip_field(key);
         }
         self.written += 1;
-        match keys::get_mut(self.map, key) {
-            Some(slot) => value.serialize(Over { slot, keep: None }),
+        if let Some(slot) = keys::get_mut(self.map, key) {
+            return value.serialize(Over { slot, top: None });
+        }
+        let parked = self
+            .top
+            .as_mut()
+            .and_then(|top| top.parked.remove_entry(key));
+        match parked {
+            Some((key, mut slot)) => {
+                let written = value.serialize(Over {
+                    slot: &mut slot,
+                    top: None,
+                });
+                self.map.insert(key, slot);
+                written
+            }
             None => {
                 let value = serde_json::to_value(value)?;
                 self.map.insert(key.to_owned(), value);
@@ -286,7 +310,10 @@ impl SerializeStruct for Struct<'_> {
         // Every key in the map is a field written so far unless it holds more: only then
         // can the old tree have this one.
         if self.map.len() > self.written {
-            self.map.remove(key);
+            let removed = self.map.remove_entry(key);
+            if let (Some((key, old)), Some(top)) = (removed, &mut self.top) {
+                top.parked.insert(key, old);
+            }
         }
         Ok(())
     }
@@ -374,7 +401,7 @@ mod tests {
         }
     }
 
-    #[derive(serde::Serialize)]
+    #[derive(Clone, serde::Serialize)]
     struct Shape {
         a: String,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -407,8 +434,13 @@ mod tests {
         let new = json!({"a": 1, "b": {"a": 2}});
         let mut slot = json!({"a": 0, "b": 0, "c": 0});
         let keep = |k: &'static str| k != "a";
+        let mut parked = Map::new();
+        let top = |parked| Top {
+            keep: &keep,
+            parked,
+        };
         // A map is rebuilt whole: only a struct's fields are filtered.
-        rewrite(&new, &mut slot, Some(&keep)).unwrap();
+        rewrite(&new, &mut slot, Some(top(&mut parked))).unwrap();
         assert_eq!(slot, new);
         let shape = Shape {
             a: "x".into(),
@@ -416,7 +448,59 @@ mod tests {
             c: vec![],
         };
         let mut slot = json!({"a": "old", "b": 0, "c": [1]});
-        rewrite(&shape, &mut slot, Some(&keep)).unwrap();
+        let mut parked = Map::new();
+        rewrite(&shape, &mut slot, Some(top(&mut parked))).unwrap();
         assert_eq!(slot, json!({"b": 1, "c": []}));
+        // What is left out is parked, not lost.
+        assert_eq!(parked, json!({"a": "old"}).as_object().unwrap().clone());
+    }
+
+    fn write_without_b_parks_it(without: &Shape, keep: &dyn Fn(&'static str) -> bool) {
+        let mut slot = json!({"a": "old", "b": 3, "c": []});
+        let mut parked = Map::new();
+        rewrite(
+            without,
+            &mut slot,
+            Some(Top {
+                keep,
+                parked: &mut parked,
+            }),
+        )
+        .unwrap();
+        assert_eq!(slot, serde_json::to_value(without).unwrap());
+        assert_eq!(Value::Object(parked), json!({"b": 3}));
+    }
+
+    #[test]
+    fn a_top_level_field_that_goes_is_parked_and_written_over_when_it_comes_back() {
+        let shape = |a: &str, b: Option<u32>, c: Vec<Shape>| Shape { a: a.into(), b, c };
+        let nested = vec![shape("y", Some(2), vec![]), shape("z", None, vec![])];
+        let with = shape("x", Some(1), nested.clone());
+        let without = shape("x", None, vec![]);
+        let keep = |_: &'static str| true;
+        let mut slot = Value::Null;
+        let mut parked = Map::new();
+        let mut write = |new: &Shape, slot: &mut Value| {
+            let top = Top {
+                keep: &keep,
+                parked: &mut parked,
+            };
+            rewrite(new, slot, Some(top)).unwrap();
+            assert_eq!(*slot, serde_json::to_value(new).unwrap());
+        };
+        write(&with, &mut slot);
+        write(&without, &mut slot);
+        write(&with, &mut slot);
+        let again = shape(
+            "q",
+            Some(5),
+            vec![shape("a much longer string", None, nested)],
+        );
+        write(&again, &mut slot);
+        write(&without, &mut slot);
+        write(&with, &mut slot);
+        // `b` went and came back each time: nothing is left parked.
+        assert!(parked.is_empty(), "{parked:?}");
+        write_without_b_parks_it(&without, &keep);
     }
 }

@@ -13,10 +13,10 @@
 use std::cell::Cell;
 use std::sync::{Arc, LazyLock};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::profile::Profile;
-use crate::rewrite::rewrite;
+use crate::rewrite::{rewrite, Top};
 
 /// The top-level fields of a profile, as its JSON names them, in declaration order.
 pub const FIELDS: [&str; 19] = [
@@ -96,22 +96,31 @@ impl Fields {
 /// other fields taken out, since it is the same serialisation with them skipped.
 pub fn json(profile: &Profile, fields: Fields) -> Value {
     let mut root = Value::Null;
-    write(profile, fields, &mut root);
+    write(profile, fields, &mut root, &mut Map::new());
     root
 }
 
 /// Writes `profile`'s JSON with only `fields` over `root`, reusing its allocations
-/// (see [`crate::rewrite`]).
-fn write(profile: &Profile, fields: Fields, root: &mut Value) {
+/// and the top-level fields `parked` (see [`crate::rewrite`]).
+fn write(profile: &Profile, fields: Fields, root: &mut Value, parked: &mut Map<String, Value>) {
     let keep = |key: &'static str| fields.has(key);
-    if rewrite(profile, root, Some(&keep)).is_ok() {
+    let top = Top {
+        keep: &keep,
+        parked: &mut *parked,
+    };
+    if rewrite(profile, root, Some(top)).is_ok() {
         return;
     }
     // A tree of another shape: built anew. That cannot fail (every map key is a
     // string); an empty object keeps the types honest should a future field find a way.
     *root = Value::Null;
-    if rewrite(profile, root, Some(&keep)).is_err() {
-        *root = Value::Object(serde_json::Map::new());
+    parked.clear();
+    let top = Top {
+        keep: &keep,
+        parked,
+    };
+    if rewrite(profile, root, Some(top)).is_err() {
+        *root = Value::Object(Map::new());
     }
 }
 
@@ -120,6 +129,9 @@ thread_local! {
     /// over: profiles in a batch have much the same shape, so most of its strings,
     /// lists and maps are reused rather than allocated, and none of them dropped.
     static SPARE: Cell<Option<Arc<Value>>> = const { Cell::new(None) };
+    /// The top-level fields the spare tree had and the last profile written over it did
+    /// not, for a later profile that has them again.
+    static PARKED: Cell<Option<Map<String, Value>>> = const { Cell::new(None) };
 }
 
 /// What the tree reads as while its view is dropped.
@@ -146,7 +158,11 @@ impl View {
     pub fn of(profile: &Profile, fields: Fields) -> View {
         let mut root = SPARE.take().unwrap_or_default();
         match Arc::get_mut(&mut root) {
-            Some(tree) => write(profile, fields, tree),
+            Some(tree) => {
+                let mut parked = PARKED.take().unwrap_or_default();
+                write(profile, fields, tree, &mut parked);
+                PARKED.set(Some(parked));
+            }
             None => root = Arc::new(json(profile, fields)),
         }
         View {
