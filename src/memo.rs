@@ -215,6 +215,9 @@ pub struct Remembered {
     pub evidence: Shown,
     /// The top-level fields of the profile its evidence is read from.
     needs: Fields,
+    /// `reason` as a JSON string, quoted and escaped once: every report showing the
+    /// answer writes it.
+    reason_json: String,
 }
 
 /// Where a remembered answer's evidence comes from.
@@ -238,13 +241,21 @@ impl Remembered {
                 .iter()
                 .fold(Fields::NONE, |f, (p, _)| f.union(p.fields())),
         };
+        // Through `Value`'s `Display`, which cannot fail.
+        let reason_json = Value::from(reason.as_str()).to_string();
         Remembered {
             verdict,
             reason,
             output,
             evidence,
             needs,
+            reason_json,
         }
+    }
+
+    /// [`Remembered::reason`] as JSON text, `"` and escapes included.
+    pub fn reason_json(&self) -> &str {
+        &self.reason_json
     }
 
     /// The evidence, rebuilt from `root`: the same as a fresh run on it would give.
@@ -287,7 +298,11 @@ impl Remembered {
                     + consulted.iter().map(|c| c.len() + 24).sum::<usize>()
             }
         };
-        self.reason.len() + self.output.iter().map(|o| o.len() + 24).sum::<usize>() + shown + 128
+        self.reason.len()
+            + self.reason_json.len()
+            + self.output.iter().map(|o| o.len() + 24).sum::<usize>()
+            + shown
+            + 128
     }
 }
 
@@ -610,6 +625,24 @@ mod tests {
         let mut out = String::new();
         key_of_get(v, facts, &mut out);
         out
+    }
+
+    #[test]
+    fn a_remembered_reason_is_kept_as_the_json_string_it_is_written_as() {
+        for reason in [
+            "plain",
+            "",
+            "a \"quote\", a \\ and a\nnewline",
+            "\u{1}\u{7f}\u{e9}",
+        ] {
+            let r = Remembered::new(
+                Verdict::Yes,
+                reason.to_string(),
+                Vec::new(),
+                Shown::Named(Vec::new()),
+            );
+            assert_eq!(r.reason_json(), serde_json::to_string(reason).unwrap());
+        }
     }
 
     #[test]

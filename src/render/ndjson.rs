@@ -240,7 +240,7 @@ fn recalled(out: &mut Vec<u8>, r: &Recalled<'_>, rule_head: &RuleHead) {
         out.extend_from_slice(&rule_head.open);
         verdict_of(out, remembered.verdict);
         out.extend_from_slice(&rule_head.middle);
-        string(out, &remembered.reason);
+        out.extend_from_slice(remembered.reason_json().as_bytes());
     };
     finding_of(out, head, &remembered.output, |out| {
         out.push(b'[');
