@@ -75,7 +75,7 @@ pub struct ScoreArgs {
     /// Only rules with one of these tags (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "TAG,...")]
     pub tags: Vec<String>,
-    /// Worker threads (default: all cores).
+    /// Threads that read, score and write (default: all cores); `--jobs 1` runs on one.
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
     /// Write the report to FILE (atomically: a temporary file, then rename).

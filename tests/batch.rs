@@ -547,3 +547,69 @@ fn the_benchmarks_python_script_agrees_with_the_core_rules() {
     assert_eq!(python.len(), profiles.len());
     assert_eq!(python, ours);
 }
+
+#[test]
+fn a_slow_batch_holds_back_the_others_and_every_format_keeps_input_order() {
+    // One rule that spins on the first profile only: while its batch is scored, the other
+    // workers run through every free buffer and must wait for that batch to be written.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("slow.rhai"),
+        r#"const RULE = #{ id: "slow", title: "t", description: "d", weight: 1, tags: [],
+            source: #{ ref: "preface", quote: "x" } };
+        fn evaluate(profile) {
+            if profile.id == "p-0" { let n = 0; while n < 100000 { n += 1; } }
+            unknown(`seen ${profile.id}`)
+        }"#,
+    )
+    .unwrap();
+    let scorer = casematch::evaluate::Scorer::new(Some(dir.path()), Default::default()).unwrap();
+    // 40 batches of 64: far more than the buffers of 3 workers.
+    let docs = || {
+        (0..2560).map(|i| Document {
+            origin: format!("in:{i}"),
+            text: Ok(if i % 500 == 7 {
+                "{".to_string()
+            } else {
+                format!(r#"{{"id": "p-{i}", "name": "P"}}"#)
+            }),
+        })
+    };
+    for format in [ScoreFormat::Ndjson, ScoreFormat::Json, ScoreFormat::Csv] {
+        let run = |jobs| {
+            let mut out = Vec::new();
+            let mut written = 0;
+            let tally = pipeline(
+                &scorer,
+                docs(),
+                jobs,
+                render::renderer(format).unwrap(),
+                &mut out,
+                &mut |t| written = t.read,
+            )
+            .unwrap();
+            (tally, written, String::from_utf8(out).unwrap())
+        };
+        let (tally, written, three) = run(3);
+        assert_eq!(
+            tally,
+            Tally {
+                read: 2560,
+                scored: 2554,
+                failed: 6,
+                rule_errors: 0
+            },
+            "{format:?}"
+        );
+        assert_eq!(written, 2560, "{format:?}");
+        assert_eq!(three, run(1).2, "{format:?}");
+        if format == ScoreFormat::Ndjson {
+            let origins: Vec<String> = lines(&three)
+                .iter()
+                .map(|r| r["source"].as_str().unwrap().to_string())
+                .collect();
+            let expected: Vec<String> = (0..2560).map(|i| format!("in:{i}")).collect();
+            assert_eq!(origins, expected);
+        }
+    }
+}

@@ -1,15 +1,14 @@
 //! `casematch score`: profiles in, one report per profile out, in input order.
 //!
-//! A pipeline of threads: one reads documents and hands them out in numbered batches,
-//! `--jobs` workers parse and score them (and, for ndjson and csv, render them), and
-//! this thread writes each batch in number order. A fixed number of batch tokens
-//! bounds what is in flight, so memory stays flat however many profiles come in.
+//! `--jobs` workers, the calling thread one of them, each take the next numbered batch
+//! of documents, parse and score it (and, for ndjson and csv, render it), and write
+//! every batch that is next in number order. A fixed number of batch buffers bounds
+//! what is in flight, so memory stays flat however many profiles come in.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::app::exit;
@@ -190,179 +189,284 @@ struct Done {
     tally: Tally,
 }
 
-/// Scores `docs` on `jobs` worker threads and writes each report with `renderer`, in
-/// input order. Returns the counts; fails only when the output cannot be written.
-pub fn pipeline(
+/// Where the documents come from, taken in turn by the workers.
+struct Input<I: Iterator> {
+    docs: std::iter::Peekable<I>,
+    /// The number the next batch gets.
+    seq: usize,
+}
+
+/// Where the batches go, written in turn by the workers, strictly in number order.
+struct Output<'o> {
+    /// Batches scored ahead of the one to write next.
+    waiting: BTreeMap<usize, Done>,
+    next: usize,
+    /// Text buffers free for a batch; a worker waits for one before reading a batch.
+    free: Vec<Vec<u8>>,
+    renderer: &'o mut (dyn Render + Send),
+    out: &'o mut (dyn Write + Send),
+    tally: Tally,
+    on_batch: &'o mut (dyn FnMut(&Tally) + Send),
+    /// Workers waiting for a free buffer.
+    waiting_for_buffer: usize,
+    /// Set when the output failed (or a worker died): every worker stops.
+    stop: bool,
+    error: Option<Error>,
+}
+
+/// What the workers share: the input, the output, and the signal that a buffer is free.
+struct Shared<'o, I: Iterator> {
+    scorer: &'o Scorer,
+    input: Mutex<Input<I>>,
+    output: Mutex<Output<'o>>,
+    freed: Condvar,
+}
+
+/// Scores `docs` on `jobs` threads and writes each report with `renderer`, in input
+/// order. Returns the counts; fails only when the output cannot be written.
+///
+/// There is no reader or writer thread: each worker (the calling thread is one) takes
+/// the next batch from the input under one lock, scores it, and puts it in the output
+/// under another, writing every batch that is next in order. No batch is handed from
+/// thread to thread, so no thread is woken per batch, and `--jobs N` keeps N threads
+/// busy, the calling one included. A fixed number of text buffers bounds what is in
+/// flight: a worker takes one before it reads a batch and it comes back when the batch
+/// is written, so a slow profile holds back reading, not memory, and the buffers are
+/// reused rather than reallocated.
+pub fn pipeline<I>(
     scorer: &Scorer,
-    docs: impl Iterator<Item = Document> + Send,
+    docs: I,
     jobs: usize,
     mut renderer: Box<dyn Render + Send>,
-    out: &mut dyn Write,
-    on_batch: &mut dyn FnMut(&Tally),
-) -> Result<Tally, Error> {
+    out: &mut (dyn Write + Send),
+    on_batch: &mut (dyn FnMut(&Tally) + Send),
+) -> Result<Tally, Error>
+where
+    I: Iterator<Item = Document> + Send,
+{
     let jobs = jobs.max(1);
     renderer.begin(out).map_err(Error::Output)?;
-    let window = jobs * IN_FLIGHT_PER_JOB;
-    // A batch may be read only with a token; the writer returns it once the batch is
-    // written, so a slow profile holds back reading, not memory. The token is the
-    // buffer the batch's text is rendered into, so those are reused, not reallocated.
-    let (token_tx, token_rx) = mpsc::sync_channel::<Vec<u8>>(window);
-    for _ in 0..window {
-        let _ = token_tx.send(Vec::new());
-    }
-    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(jobs);
-    let work_rx = Arc::new(Mutex::new(work_rx));
-    let (done_tx, done_rx) = mpsc::channel::<Done>();
-
-    let mut tally = Tally::default();
-    let result = std::thread::scope(|s| {
-        s.spawn(move || read(docs, &token_rx, &work_tx));
-        for _ in 0..jobs {
-            let work_rx = Arc::clone(&work_rx);
-            let done_tx = done_tx.clone();
-            let fragment = renderer.fragment();
-            s.spawn(move || work(scorer, &work_rx, &done_tx, fragment));
-        }
-        drop(done_tx);
-        write(
-            &done_rx,
-            token_tx,
-            renderer.as_mut(),
-            out,
-            &mut tally,
+    let fragments: Vec<_> = (0..jobs).map(|_| renderer.fragment()).collect();
+    let shared = Shared {
+        scorer,
+        input: Mutex::new(Input {
+            docs: docs.peekable(),
+            seq: 0,
+        }),
+        output: Mutex::new(Output {
+            waiting: BTreeMap::new(),
+            next: 0,
+            free: vec![Vec::new(); jobs * IN_FLIGHT_PER_JOB],
+            renderer: renderer.as_mut(),
+            out: &mut *out,
+            tally: Tally::default(),
             on_batch,
-        )
-        // Returning drops the receiver and the token sender: on a write error the
-        // reader and the workers see closed channels and stop.
+            waiting_for_buffer: 0,
+            stop: false,
+            error: None,
+        }),
+        freed: Condvar::new(),
+    };
+    std::thread::scope(|s| {
+        let mut fragments = fragments.into_iter();
+        let own = fragments.next().flatten();
+        for fragment in fragments {
+            let shared = &shared;
+            s.spawn(move || work(shared, fragment));
+        }
+        work(&shared, own);
     });
-    result?;
+    let output = shared
+        .output
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(e) = output.error {
+        return Err(e);
+    }
+    let tally = output.tally;
     renderer.end(out).map_err(Error::Output)?;
     Ok(tally)
 }
 
-/// A numbered batch of documents, and the buffer to render it into.
-type Work = (usize, Vec<Document>, Vec<u8>);
-
-fn read(docs: impl Iterator<Item = Document>, tokens: &Receiver<Vec<u8>>, work: &SyncSender<Work>) {
-    let mut docs = docs.peekable();
-    let mut seq = 0;
-    while docs.peek().is_some() {
-        let Ok(buffer) = tokens.recv() else {
-            return;
-        };
-        let batch: Vec<Document> = docs.by_ref().take(BATCH).collect();
-        if work.send((seq, batch, buffer)).is_err() {
-            return;
-        }
-        seq += 1;
-    }
-}
-
-fn work(
-    scorer: &Scorer,
-    work: &Mutex<Receiver<Work>>,
-    done: &mpsc::Sender<Done>,
-    mut fragment: Option<Box<dyn Render + Send>>,
-) {
+/// One worker: take a buffer and a batch, score it, put it out; until the input ends or
+/// the output fails.
+fn work<I>(shared: &Shared<'_, I>, mut fragment: Option<Box<dyn Render + Send>>)
+where
+    I: Iterator<Item = Document> + Send,
+{
+    // Should this thread die, the others must not wait for its batch forever.
+    let _guard = StopOnPanic(shared);
+    let mut done: Option<Done> = None;
     loop {
-        // The lock is held only while waiting for the next batch.
-        let next = match work.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
-        };
-        let Ok((seq, batch, mut text)) = next else {
+        let Some(text) = put_out(shared, done.take()) else {
             return;
         };
-        text.clear();
-        let mut d = Done {
-            seq,
-            text,
-            reports: Vec::new(),
-            errors: Vec::new(),
-            tally: Tally::default(),
-        };
-        for doc in batch {
-            d.tally.read += 1;
-            let report = match load::document(doc) {
-                (Err(error), source) => {
-                    d.tally.failed += 1;
-                    d.errors.push(format!("error: {error}"));
-                    Report::Failed(Failed { source, error })
-                }
-                (Ok(loaded), origin) => {
-                    d.tally.scored += 1;
-                    // A format that writes a scored profile without its report does so.
-                    let written = fragment
-                        .as_mut()
-                        .and_then(|r| r.score_into(&mut d.text, scorer, &loaded, &origin));
-                    let scored = match written {
-                        Some(score) => {
-                            d.tally.rule_errors += usize::from(score.errors > 0);
-                            continue;
-                        }
-                        None => scorer.score(&loaded, &origin),
-                    };
-                    if scored.findings.iter().any(|f| f.verdict == Verdict::Error) {
-                        d.tally.rule_errors += 1;
-                    }
-                    Report::Scored(scored)
-                }
-            };
-            // Writing into a Vec cannot fail; should serialising fail, the writer renders
-            // this report itself and reports the error.
-            let rendered = match fragment.as_mut() {
-                Some(r) => r.report_into(&mut d.text, &report).is_ok(),
-                None => false,
-            };
-            if !rendered {
-                d.reports.push(report);
+        let (seq, batch) = {
+            let mut input = lock(&shared.input);
+            if input.docs.peek().is_none() {
+                drop(input);
+                give_back(shared, text);
+                return;
             }
-        }
-        if done.send(d).is_err() {
-            return;
-        }
+            let batch: Vec<Document> = input.docs.by_ref().take(BATCH).collect();
+            input.seq += 1;
+            (input.seq - 1, batch)
+        };
+        done = Some(score_batch(
+            shared.scorer,
+            seq,
+            batch,
+            text,
+            fragment.as_mut(),
+        ));
     }
 }
 
-fn write(
-    done: &Receiver<Done>,
-    tokens: SyncSender<Vec<u8>>,
-    renderer: &mut dyn Render,
-    out: &mut dyn Write,
-    tally: &mut Tally,
-    on_batch: &mut dyn FnMut(&Tally),
-) -> Result<(), Error> {
-    let mut waiting: BTreeMap<usize, Done> = BTreeMap::new();
-    let mut next = 0;
-    for d in done {
-        waiting.insert(d.seq, d);
-        while let Some(mut d) = waiting.remove(&next) {
+/// Puts a scored batch out, writes whatever is next in order, and returns a free buffer
+/// for the next batch; `None` when the run is stopping.
+fn put_out<I: Iterator>(shared: &Shared<'_, I>, done: Option<Done>) -> Option<Vec<u8>> {
+    let mut output = lock(&shared.output);
+    if let Some(d) = done {
+        output.waiting.insert(d.seq, d);
+        if let Err(e) = output.write_ready() {
+            output.stop = true;
+            output.error = Some(e);
+        }
+        // Waking costs a system call, so only when someone waits (seldom: only when a
+        // slow batch holds back the writing).
+        if output.waiting_for_buffer > 0 {
+            shared.freed.notify_all();
+        }
+    }
+    loop {
+        if output.stop {
+            return None;
+        }
+        if let Some(text) = output.free.pop() {
+            return Some(text);
+        }
+        output.waiting_for_buffer += 1;
+        output = shared
+            .freed
+            .wait(output)
+            .unwrap_or_else(PoisonError::into_inner);
+        output.waiting_for_buffer -= 1;
+    }
+}
+
+/// Returns a buffer a worker took but did not use.
+fn give_back<I: Iterator>(shared: &Shared<'_, I>, text: Vec<u8>) {
+    let mut output = lock(&shared.output);
+    output.free.push(text);
+    if output.waiting_for_buffer > 0 {
+        shared.freed.notify_all();
+    }
+}
+
+impl Output<'_> {
+    /// Writes every batch that is next in order, freeing its buffer.
+    fn write_ready(&mut self) -> Result<(), Error> {
+        while let Some(mut d) = self.waiting.remove(&self.next) {
             if !d.errors.is_empty() {
                 let mut err = io::stderr().lock();
                 for e in &d.errors {
                     let _ = writeln!(err, "{e}");
                 }
             }
-            out.write_all(&d.text).map_err(Error::Output)?;
+            self.out.write_all(&d.text).map_err(Error::Output)?;
             for r in &d.reports {
-                renderer.report(out, r).map_err(Error::Output)?;
+                self.renderer
+                    .report(&mut *self.out, r)
+                    .map_err(Error::Output)?;
             }
-            tally.read += d.tally.read;
-            tally.scored += d.tally.scored;
-            tally.failed += d.tally.failed;
-            tally.rule_errors += d.tally.rule_errors;
-            on_batch(tally);
-            next += 1;
-            // The buffer goes back as the next token, unless one batch made it large.
+            self.tally.read += d.tally.read;
+            self.tally.scored += d.tally.scored;
+            self.tally.failed += d.tally.failed;
+            self.tally.rule_errors += d.tally.rule_errors;
+            (self.on_batch)(&self.tally);
+            self.next += 1;
+            // The buffer is free again, unless one batch made it large.
             let mut buffer = std::mem::take(&mut d.text);
             if buffer.capacity() > MAX_KEPT_BUFFER {
                 buffer = Vec::new();
             }
-            // The reader may have stopped already; a token it no longer needs is fine.
-            let _ = tokens.try_send(buffer);
+            buffer.clear();
+            self.free.push(buffer);
+        }
+        Ok(())
+    }
+}
+
+/// Stops the run when a worker unwinds, so that no other waits for its batch.
+struct StopOnPanic<'s, 'o, I: Iterator>(&'s Shared<'o, I>);
+
+impl<I: Iterator> Drop for StopOnPanic<'_, '_, I> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(&self.0.output).stop = true;
+            self.0.freed.notify_all();
         }
     }
-    Ok(())
+}
+
+/// A lock whose holder died still guards data worth reading: the counts and the error.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Parses and scores one batch; for ndjson and csv, also renders it into `text`.
+fn score_batch(
+    scorer: &Scorer,
+    seq: usize,
+    batch: Vec<Document>,
+    text: Vec<u8>,
+    mut fragment: Option<&mut Box<dyn Render + Send>>,
+) -> Done {
+    let mut d = Done {
+        seq,
+        text,
+        reports: Vec::new(),
+        errors: Vec::new(),
+        tally: Tally::default(),
+    };
+    for doc in batch {
+        d.tally.read += 1;
+        let report = match load::document(doc) {
+            (Err(error), source) => {
+                d.tally.failed += 1;
+                d.errors.push(format!("error: {error}"));
+                Report::Failed(Failed { source, error })
+            }
+            (Ok(loaded), origin) => {
+                d.tally.scored += 1;
+                // A format that writes a scored profile without its report does so.
+                let written = fragment
+                    .as_mut()
+                    .and_then(|r| r.score_into(&mut d.text, scorer, &loaded, &origin));
+                let scored = match written {
+                    Some(score) => {
+                        d.tally.rule_errors += usize::from(score.errors > 0);
+                        continue;
+                    }
+                    None => scorer.score(&loaded, &origin),
+                };
+                if scored.findings.iter().any(|f| f.verdict == Verdict::Error) {
+                    d.tally.rule_errors += 1;
+                }
+                Report::Scored(scored)
+            }
+        };
+        // Writing into a Vec cannot fail; should serialising fail, the writer renders
+        // this report itself and reports the error.
+        let rendered = match fragment.as_mut() {
+            Some(r) => r.report_into(&mut d.text, &report).is_ok(),
+            None => false,
+        };
+        if !rendered {
+            d.reports.push(report);
+        }
+    }
+    d
 }
 
 /// A progress bar on stderr, shown only when stderr is a terminal and the run has
