@@ -339,7 +339,10 @@ impl Next {
 
     fn get(&self, key: &str) -> Option<usize> {
         match self {
-            Next::Few(few) => few.iter().find(|(k, _)| k == key).map(|&(_, to)| to),
+            Next::Few(few) => few
+                .iter()
+                .find(|(k, _)| crate::keys::eq(k, key))
+                .map(|&(_, to)| to),
             Next::Many(many) => many.get(key).copied(),
         }
     }
