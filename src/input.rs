@@ -227,9 +227,9 @@ fn read_text(path: &Path) -> Result<String, String> {
 /// The text of `bytes`, or where its first byte that is not UTF-8 sits: line and column
 /// for a whole document, column alone for a line of NDJSON (whose origin names the line).
 fn decode(bytes: Vec<u8>, whole: bool) -> Result<String, String> {
-    // Every line of a batch is checked here, on the one reader thread: simdutf8's
-    // vectorised check is several times faster than std's. Only when it fails does std
-    // check again, to say where.
+    // Every line of a batch is checked here, under the input's lock (see
+    // `commands::score`): simdutf8's vectorised check is several times faster than
+    // std's. Only when it fails does std check again, to say where.
     if simdutf8::basic::from_utf8(&bytes).is_ok() {
         // SAFETY: `bytes` was just checked to be UTF-8.
         return Ok(unsafe { String::from_utf8_unchecked(bytes) });
@@ -275,8 +275,9 @@ fn ndjson_lines<R: BufRead + Send + 'static>(
 }
 
 /// The lines of a reader, without their `\n`, as `BufRead::split` gives them, found with
-/// `memchr`'s vectorised search: reading runs beside the workers, and on a batch the
-/// byte-at-a-time search of `split` was most of what it cost.
+/// `memchr`'s vectorised search: lines are read under the input's lock, which the other
+/// threads may be waiting for, and the byte-at-a-time search of `split` was most of
+/// what reading a batch cost.
 struct Lines<R>(R);
 
 impl<R: BufRead> Iterator for Lines<R> {
