@@ -424,37 +424,43 @@ fn in_cycles(entries: &[Entry]) -> BTreeMap<usize, Vec<String>> {
     out
 }
 
-/// Dependencies first; ties in id order. Rules in cycles are broken by now, so this
-/// always terminates.
+/// Id order, each rule just after the rules it consults that have not come yet (depth
+/// first): a composite's components come right before it and every other rule keeps its
+/// own turn, so a writer that puts findings out in id order holds back only those
+/// components. Rules in cycles are broken by now; should one remain, it is placed when
+/// the cycle comes back to it, and the walk still ends. A stack, not recursion: a long
+/// chain of `uses` cannot run it out of stack.
 fn order(entries: &[Entry]) -> Vec<usize> {
-    let mut done: Vec<usize> = Vec::new();
-    let mut placed = vec![false; entries.len()];
-    while done.len() < entries.len() {
-        let before = done.len();
-        for (i, e) in entries.iter().enumerate() {
-            if placed[i] {
-                continue;
-            }
-            let ready = match e {
-                Entry::Ready(r) => r.meta.uses.iter().all(|u| {
-                    entries
-                        .iter()
-                        .position(|x| x.id() == u)
-                        .is_none_or(|j| placed[j])
-                }),
-                Entry::Broken { .. } => true,
-            };
-            if ready {
-                placed[i] = true;
-                done.push(i);
-            }
+    let uses = |i: usize| -> Vec<usize> {
+        match &entries[i] {
+            Entry::Ready(r) => r
+                .meta
+                .uses
+                .iter()
+                .filter_map(|u| entries.iter().position(|x| x.id() == u))
+                .collect(),
+            Entry::Broken { .. } => Vec::new(),
         }
-        if done.len() == before {
-            // Unreachable after check_set; place the rest rather than loop.
-            for (i, p) in placed.iter_mut().enumerate() {
-                if !*p {
-                    *p = true;
-                    done.push(i);
+    };
+    let mut done: Vec<usize> = Vec::with_capacity(entries.len());
+    // Seen: placed, or on the stack now.
+    let mut seen = vec![false; entries.len()];
+    for root in 0..entries.len() {
+        if seen[root] {
+            continue;
+        }
+        seen[root] = true;
+        // Each rule on the way down, with the rules it consults still to look at.
+        let mut stack = vec![(root, uses(root).into_iter())];
+        while let Some((i, deps)) = stack.last_mut() {
+            match deps.find(|&j| !seen[j]) {
+                Some(j) => {
+                    seen[j] = true;
+                    stack.push((j, uses(j).into_iter()));
+                }
+                None => {
+                    done.push(*i);
+                    stack.pop();
                 }
             }
         }

@@ -231,3 +231,52 @@ fn evaluate(profile) {
     assert!(f.reason.contains(r#""status":"cancelled""#), "{}", f.reason);
     assert!(!f.reason.contains("Node"), "{}", f.reason);
 }
+
+#[test]
+fn rules_run_in_id_order_each_composite_just_after_its_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |id: &str, uses: &str| {
+        format!(
+            r#"const RULE = #{{ id: "{id}", title: "t", description: "d", weight: 1, tags: [],
+                source: #{{ ref: "preface", quote: "x" }}, uses: [{uses}] }};
+            fn evaluate(profile) {{ unknown("-") }}"#
+        )
+    };
+    for (id, uses) in [
+        ("a_comp", r#""z_one""#),
+        ("b", ""),
+        ("c_comp", r#""a_comp", "y_two""#),
+        ("y_two", ""),
+        ("z_one", ""),
+    ] {
+        std::fs::write(dir.path().join(format!("{id}.rhai")), rule(id, uses)).unwrap();
+    }
+    let scorer = casematch::evaluate::Scorer::new(Some(dir.path()), Default::default()).unwrap();
+    let ids = |s: &casematch::evaluate::Scorer| -> Vec<String> {
+        let entries = &s.rules().entries;
+        s.rules()
+            .order
+            .iter()
+            .map(|&i| entries[i].id().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&scorer), ["z_one", "a_comp", "b", "y_two", "c_comp"]);
+    // The shipped rules: only the components a composite consults ahead of their own
+    // turn move, each to just before the composite.
+    let shipped = ids(shipped());
+    let at = |id: &str| shipped.iter().position(|x| x == id).unwrap();
+    assert_eq!(at("under_recall") + 1, at("under_suspicion"));
+    assert_eq!(at("under_suspicion") + 1, at("likely_subject"));
+    let mut others: Vec<&String> = shipped
+        .iter()
+        .filter(|x| !["under_recall", "under_suspicion"].contains(&x.as_str()))
+        .collect();
+    let sorted = {
+        let mut s = others.clone();
+        s.sort();
+        s
+    };
+    assert_eq!(others, sorted);
+    others.dedup();
+    assert_eq!(others.len() + 2, shipped.len());
+}

@@ -22,10 +22,10 @@ use crate::verdict::Verdict;
 
 #[derive(Debug, Default, Clone)]
 pub struct Ndjson {
-    /// A profile's findings, written as they come, before they are put in order ...
+    /// A profile's findings that came before their turn in the line ...
     findings: Vec<u8>,
     /// ... and where each rule's is in it, by rule index.
-    spans: Vec<Range<usize>>,
+    spans: Vec<Option<Range<usize>>>,
     /// Each rule's finding head, by rule index, escaped once rather than per profile.
     heads: Vec<Option<RuleHead>>,
 }
@@ -103,9 +103,10 @@ impl Render for Ndjson {
 /// Scores `loaded` and writes its report: the bytes [`write_report`] writes for what
 /// [`Scorer::score`] returns, without building it. A remembered answer's evidence is
 /// written straight from the profile, where building the report would copy each fact
-/// out only to write it and drop it. Answers come in evaluation order (components
-/// before composites), so each finding goes to `scratch` first and the line takes them
-/// in rule id order.
+/// out only to write it and drop it. Answers come in evaluation order, which is id order
+/// but for a composite's components, answered just before it (`ruleset::order`): a
+/// finding whose turn it is goes straight into the line, and only one that comes early
+/// waits in `scratch` for its turn.
 fn score_line(
     out: &mut Vec<u8>,
     (scratch, spans, heads): Kept<'_>,
@@ -116,15 +117,29 @@ fn score_line(
     scratch.clear();
     spans.clear();
     let rules = scorer.rules().entries.len();
-    spans.resize(rules, 0..0);
+    spans.resize(rules, None);
     heads.resize(rules, None);
     let mut score = Score::default();
+    let Profile { id, name, .. } = &loaded.profile;
+    report_open(out, (id.as_str(), name.as_str(), source));
+    out.push(b'[');
+    // The rule whose finding is next in the line, and how many are in it.
+    let (mut next, mut written) = (0, 0);
     scorer.score_with(loaded, &mut |i, outcome| {
-        let start = scratch.len();
+        let now = i == next;
+        let to = if now {
+            if written > 0 {
+                out.push(b',');
+            }
+            &mut *out
+        } else {
+            &mut *scratch
+        };
+        let start = to.len();
         match outcome {
             Outcome::Ran(e) => {
                 score.add(e.finding.weight, e.finding.verdict);
-                finding(scratch, &e.finding);
+                finding(to, &e.finding);
             }
             Outcome::Recalled(r) => {
                 score.add(r.rule.weight, r.remembered.verdict);
@@ -132,26 +147,42 @@ fn score_line(
                     Some(h) if h.is_for(r.rule) => h,
                     slot => slot.insert(RuleHead::new(r.rule)),
                 };
-                recalled(scratch, &r, head);
+                recalled(to, &r, head);
             }
         }
-        spans[i] = start..scratch.len();
-    });
-    let Profile { id, name, .. } = &loaded.profile;
-    let head = (id.as_str(), name.as_str(), source);
-    report_of(out, head, &score, |out| {
-        list(out, b'[', b']', spans.drain(..), |out, span| {
+        if !now {
+            spans[i] = Some(start..scratch.len());
+            return;
+        }
+        written += 1;
+        next += 1;
+        // The findings that came early and whose turn it now is.
+        while let Some(Some(span)) = spans.get_mut(next).map(Option::take) {
+            out.push(b',');
             out.extend_from_slice(&scratch[span]);
-        });
+            written += 1;
+            next += 1;
+        }
     });
+    // Every rule answers once, in an order that fills the line; should one not, the
+    // findings held back still go out, in id order.
+    for span in spans.iter_mut().filter_map(Option::take) {
+        if written > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&scratch[span]);
+        written += 1;
+    }
+    out.push(b']');
+    report_close(out, &score);
     score
 }
 
-/// What a renderer keeps from profile to profile: the findings of one, where each is,
-/// and the rules' heads.
+/// What a renderer keeps from profile to profile: the findings of one that came early,
+/// where each is, and the rules' heads.
 type Kept<'a> = (
     &'a mut Vec<u8>,
-    &'a mut Vec<Range<usize>>,
+    &'a mut Vec<Option<Range<usize>>>,
     &'a mut Vec<Option<RuleHead>>,
 );
 
@@ -184,13 +215,21 @@ fn scored(out: &mut Vec<u8>, s: &Scored) {
 }
 
 /// A scored report, its findings written by `findings`: the one layout of a built report
-/// and of a line written while scoring. `head` is the id, name and source.
+/// and of a line written while scoring ([`report_open`], the findings, [`report_close`]).
+/// `head` is the id, name and source.
 fn report_of(
     out: &mut Vec<u8>,
-    (id, name, source): (&str, &str, &str),
+    head: (&str, &str, &str),
     score: &Score,
     findings: impl FnOnce(&mut Vec<u8>),
 ) {
+    report_open(out, head);
+    findings(out);
+    report_close(out, score);
+}
+
+/// A report up to its findings.
+fn report_open(out: &mut Vec<u8>, (id, name, source): (&str, &str, &str)) {
     out.extend_from_slice(b"{\"id\":");
     string(out, id);
     out.extend_from_slice(b",\"name\":");
@@ -198,7 +237,10 @@ fn report_of(
     out.extend_from_slice(b",\"source\":");
     string(out, source);
     out.extend_from_slice(b",\"findings\":");
-    findings(out);
+}
+
+/// A report after its findings.
+fn report_close(out: &mut Vec<u8>, score: &Score) {
     out.extend_from_slice(b",\"score\":");
     score_of(out, score);
     out.push(b'}');
