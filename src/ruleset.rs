@@ -367,25 +367,33 @@ fn uses_position(text: &str, id: &str) -> Option<(usize, usize)> {
     Some((line, column))
 }
 
-/// Rules that take part in a `uses` cycle, each with the cycle as seen from it
-/// (`a -> b -> a`).
-fn in_cycles(entries: &[Entry]) -> BTreeMap<usize, Vec<String>> {
-    let index: BTreeMap<&str, usize> = entries
+/// Each rule's index, by id.
+fn index_of(entries: &[Entry]) -> BTreeMap<&str, usize> {
+    entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.id(), i))
-        .collect();
-    let deps = |i: usize| -> Vec<usize> {
-        match &entries[i] {
-            Entry::Ready(r) => r
-                .meta
-                .uses
-                .iter()
-                .filter_map(|u| index.get(u.as_str()).copied())
-                .collect(),
-            Entry::Broken { .. } => Vec::new(),
-        }
-    };
+        .collect()
+}
+
+/// The rules `entries[i]` consults, by index; a `uses` that names no rule is left out.
+fn consulted(entries: &[Entry], index: &BTreeMap<&str, usize>, i: usize) -> Vec<usize> {
+    match &entries[i] {
+        Entry::Ready(r) => r
+            .meta
+            .uses
+            .iter()
+            .filter_map(|u| index.get(u.as_str()).copied())
+            .collect(),
+        Entry::Broken { .. } => Vec::new(),
+    }
+}
+
+/// Rules that take part in a `uses` cycle, each with the cycle as seen from it
+/// (`a -> b -> a`).
+fn in_cycles(entries: &[Entry]) -> BTreeMap<usize, Vec<String>> {
+    let index = index_of(entries);
+    let deps = |i: usize| consulted(entries, &index, i);
     let mut out = BTreeMap::new();
     for start in 0..entries.len() {
         // A breadth-first search back to `start` finds the shortest cycle through it.
@@ -431,17 +439,8 @@ fn in_cycles(entries: &[Entry]) -> BTreeMap<usize, Vec<String>> {
 /// the cycle comes back to it, and the walk still ends. A stack, not recursion: a long
 /// chain of `uses` cannot run it out of stack.
 fn order(entries: &[Entry]) -> Vec<usize> {
-    let uses = |i: usize| -> Vec<usize> {
-        match &entries[i] {
-            Entry::Ready(r) => r
-                .meta
-                .uses
-                .iter()
-                .filter_map(|u| entries.iter().position(|x| x.id() == u))
-                .collect(),
-            Entry::Broken { .. } => Vec::new(),
-        }
-    };
+    let index = index_of(entries);
+    let uses = |i: usize| consulted(entries, &index, i);
     let mut done: Vec<usize> = Vec::with_capacity(entries.len());
     // Seen: placed, or on the stack now.
     let mut seen = vec![false; entries.len()];
