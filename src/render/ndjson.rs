@@ -123,12 +123,12 @@ fn score_line(
     let Profile { id, name, .. } = &loaded.profile;
     report_open(out, (id.as_str(), name.as_str(), source));
     out.push(b'[');
-    // The rule whose finding is next in the line, and how many are in it.
-    let (mut next, mut written) = (0, 0);
+    // The rule whose finding is next in the line, which is also how many are in it.
+    let mut next = 0;
     scorer.score_with(loaded, &mut |i, outcome| {
         let now = i == next;
         let to = if now {
-            if written > 0 {
+            if next > 0 {
                 out.push(b',');
             }
             &mut *out
@@ -154,24 +154,22 @@ fn score_line(
             spans[i] = Some(start..scratch.len());
             return;
         }
-        written += 1;
         next += 1;
         // The findings that came early and whose turn it now is.
         while let Some(Some(span)) = spans.get_mut(next).map(Option::take) {
             out.push(b',');
             out.extend_from_slice(&scratch[span]);
-            written += 1;
             next += 1;
         }
     });
     // Every rule answers once, in an order that fills the line; should one not, the
     // findings held back still go out, in id order.
     for span in spans.iter_mut().filter_map(Option::take) {
-        if written > 0 {
+        if next > 0 {
             out.push(b',');
         }
         out.extend_from_slice(&scratch[span]);
-        written += 1;
+        next += 1;
     }
     out.push(b']');
     report_close(out, &score);
