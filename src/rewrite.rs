@@ -3,7 +3,9 @@
 //! Profiles in a batch have much the same shape, so the tree built for one is mostly
 //! the right size for the next. Writing the next one over it copies its strings into
 //! the old ones' buffers and its fields into the old maps' slots, where building a tree
-//! anew allocates every node and dropping the old one walks them all again.
+//! anew allocates every node and dropping the old one walks them all again. List items
+//! past a shorter list's end are kept by where they stood ([`Spare`]) for a longer list
+//! there to write over, since lists are what differ most from one profile to the next.
 //!
 //! The result is the tree `serde_json::to_value` would build: every scalar goes through
 //! serde_json's own serializer, and a node whose old shape does not fit (another kind,
@@ -23,8 +25,48 @@ pub fn rewrite<T: ?Sized + Serialize>(
     value: &T,
     slot: &mut Value,
     top: Option<Top<'_>>,
+    spare: Option<&mut Spare>,
 ) -> Result<(), Error> {
-    value.serialize(Over { slot, top })
+    value.serialize(Over {
+        slot,
+        top,
+        spare,
+        place: None,
+    })
+}
+
+/// Where a list stands: the struct whose field it is, and the field. Every list at one
+/// place holds items of one type.
+type Place = (&'static str, &'static str);
+
+/// List items that a shorter list left over, kept by where they stood for a longer list
+/// there to write over, rather than dropped and built again: a profile's lists differ in
+/// length from the last profile's, and an item built anew allocates each of its fields.
+#[derive(Debug, Default)]
+pub struct Spare {
+    places: Vec<(Place, Vec<Value>)>,
+}
+
+impl Spare {
+    /// Items kept per place, so that what is kept stays small whatever the input.
+    const KEPT: usize = 16;
+
+    fn take(&mut self, place: Place) -> Option<Value> {
+        self.places.iter_mut().find(|(p, _)| *p == place)?.1.pop()
+    }
+
+    fn keep(&mut self, place: Place, items: impl Iterator<Item = Value>) {
+        let at = match self.places.iter().position(|(p, _)| *p == place) {
+            Some(at) => at,
+            None => {
+                self.places.push((place, Vec::new()));
+                self.places.len() - 1
+            }
+        };
+        let kept = &mut self.places[at].1;
+        let room = Self::KEPT.saturating_sub(kept.len());
+        kept.extend(items.take(room));
+    }
 }
 
 /// What is done at the outermost struct alone.
@@ -43,6 +85,9 @@ struct Over<'a> {
     slot: &'a mut Value,
     /// Set only at the top.
     top: Option<Top<'a>>,
+    spare: Option<&'a mut Spare>,
+    /// Where the node stands, below the top.
+    place: Option<Place>,
 }
 
 impl<'a> Over<'a> {
@@ -172,7 +217,12 @@ impl<'a> Serializer for Over<'a> {
         let Value::Array(items) = self.slot else {
             return Err(ser::Error::custom("the slot was just made a list"));
         };
-        Ok(Items { items, at: 0 })
+        Ok(Items {
+            items,
+            at: 0,
+            spare: self.spare,
+            place: self.place,
+        })
     }
 
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, Error> {
@@ -201,7 +251,7 @@ impl<'a> Serializer for Over<'a> {
         self.fresh(serde_json::value::Serializer.serialize_map(len))
     }
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Struct<'a>, Error> {
+    fn serialize_struct(self, name: &'static str, _: usize) -> Result<Struct<'a>, Error> {
         if !self.slot.is_object() {
             *self.slot = Value::Object(Map::new());
         }
@@ -212,6 +262,8 @@ impl<'a> Serializer for Over<'a> {
             map,
             top: self.top,
             written: 0,
+            spare: self.spare,
+            name,
         })
     }
 
@@ -228,10 +280,13 @@ impl<'a> Serializer for Over<'a> {
     }
 }
 
-/// A list written over an old one: items past the new length are dropped at the end.
+/// A list written over an old one: items past the new length are taken out at the end,
+/// and kept as spares if there is somewhere to keep them.
 struct Items<'a> {
     items: &'a mut Vec<Value>,
     at: usize,
+    spare: Option<&'a mut Spare>,
+    place: Option<Place>,
 }
 
 impl SerializeSeq for Items<'_> {
@@ -240,15 +295,29 @@ impl SerializeSeq for Items<'_> {
 
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
         if self.at == self.items.len() {
-            self.items.push(Value::Null);
+            let spare = match (&mut self.spare, self.place) {
+                (Some(spare), Some(place)) => spare.take(place),
+                _ => None,
+            };
+            self.items.push(spare.unwrap_or(Value::Null));
         }
         let slot = &mut self.items[self.at];
         self.at += 1;
-        value.serialize(Over { slot, top: None })
+        value.serialize(Over {
+            slot,
+            top: None,
+            spare: self.spare.as_deref_mut(),
+            place: self.place,
+        })
     }
 
     fn end(self) -> Result<(), Error> {
-        self.items.truncate(self.at);
+        match (self.spare, self.place) {
+            (Some(spare), Some(place)) if self.items.len() > self.at => {
+                spare.keep(place, self.items.drain(self.at..));
+            }
+            _ => self.items.truncate(self.at),
+        }
         Ok(())
     }
 }
@@ -261,6 +330,9 @@ struct Struct<'a> {
     top: Option<Top<'a>>,
     /// Fields written so far, all of them in the map.
     written: usize,
+    spare: Option<&'a mut Spare>,
+    /// The struct's own name, for its fields' places.
+    name: &'static str,
 }
 
 impl SerializeStruct for Struct<'_> {
@@ -276,8 +348,14 @@ impl SerializeStruct for Struct<'_> {
             return self.skip_field(key);
         }
         self.written += 1;
+        let place = Some((self.name, key));
         if let Some(slot) = keys::get_mut(self.map, key) {
-            return value.serialize(Over { slot, top: None });
+            return value.serialize(Over {
+                slot,
+                top: None,
+                spare: self.spare.as_deref_mut(),
+                place,
+            });
         }
         let parked = self
             .top
@@ -288,11 +366,14 @@ impl SerializeStruct for Struct<'_> {
                 let written = value.serialize(Over {
                     slot: &mut slot,
                     top: None,
+                    spare: self.spare.as_deref_mut(),
+                    place,
                 });
                 self.map.insert(key, slot);
                 written
             }
             None => {
+                // Built by serde_json: no old node to write over, so no place matters.
                 let value = serde_json::to_value(value)?;
                 self.map.insert(key.to_owned(), value);
                 Ok(())
@@ -372,7 +453,7 @@ mod tests {
 
     fn over(old: Value, new: &Value) -> Value {
         let mut slot = old;
-        rewrite(new, &mut slot, None).unwrap();
+        rewrite(new, &mut slot, None, None).unwrap();
         slot
     }
 
@@ -415,12 +496,44 @@ mod tests {
         );
         let mut slot = Value::Null;
         for new in [&one, &two, &three, &one, &three, &two] {
-            rewrite(new, &mut slot, None).unwrap();
+            rewrite(new, &mut slot, None, None).unwrap();
             assert_eq!(slot, serde_json::to_value(new).unwrap());
         }
         // A map with keys the struct does not have: refused, to be built anew.
         let mut slot = json!({"a": "s", "c": [], "d": 0});
-        assert!(rewrite(&one, &mut slot, None).is_err());
+        assert!(rewrite(&one, &mut slot, None, None).is_err());
+    }
+
+    #[test]
+    fn items_a_shorter_list_leaves_are_kept_for_a_longer_one() {
+        let shape = |a: &str, b: Option<u32>, c: Vec<Shape>| Shape { a: a.into(), b, c };
+        let items = |n: u32| (0..n).map(|i| shape("i", Some(i), vec![])).collect();
+        let three = shape("x", None, items(3));
+        let one = shape("y", Some(1), items(1));
+        let forty = shape("z", None, items(40));
+        let none = shape("w", None, vec![]);
+        let mut spare = Spare::default();
+        let mut slot = Value::Null;
+        let mut write = |new: &Shape, spare: &mut Spare| {
+            rewrite(new, &mut slot, None, Some(spare)).unwrap();
+            assert_eq!(slot, serde_json::to_value(new).unwrap());
+        };
+        let kept = |spare: &Spare| spare.places.iter().map(|(_, v)| v.len()).sum::<usize>();
+        write(&three, &mut spare);
+        write(&one, &mut spare);
+        assert_eq!(spare.places.len(), 1);
+        assert_eq!(spare.places[0].0, ("Shape", "c"));
+        assert_eq!(kept(&spare), 2);
+        // Taken back by the next longer list.
+        write(&three, &mut spare);
+        assert_eq!(kept(&spare), 0);
+        // However long the list that went, only a few of its items are kept.
+        write(&forty, &mut spare);
+        write(&none, &mut spare);
+        assert_eq!(kept(&spare), Spare::KEPT);
+        for new in [&three, &forty, &one, &none, &three] {
+            write(new, &mut spare);
+        }
     }
 
     #[test]
@@ -434,7 +547,7 @@ mod tests {
             parked,
         };
         // A map is rebuilt whole: only a struct's fields are filtered.
-        rewrite(&new, &mut slot, Some(top(&mut parked))).unwrap();
+        rewrite(&new, &mut slot, Some(top(&mut parked)), None).unwrap();
         assert_eq!(slot, new);
         let shape = Shape {
             a: "x".into(),
@@ -443,7 +556,7 @@ mod tests {
         };
         let mut slot = json!({"a": "old", "b": 0, "c": [1]});
         let mut parked = Map::new();
-        rewrite(&shape, &mut slot, Some(top(&mut parked))).unwrap();
+        rewrite(&shape, &mut slot, Some(top(&mut parked)), None).unwrap();
         assert_eq!(slot, json!({"b": 1, "c": []}));
         // What is left out is parked, not lost.
         assert_eq!(parked, json!({"a": "old"}).as_object().unwrap().clone());
@@ -462,7 +575,7 @@ mod tests {
             keep: &|_| true,
             parked: &mut parked,
         };
-        rewrite(&without, &mut slot, Some(top)).unwrap();
+        rewrite(&without, &mut slot, Some(top), None).unwrap();
         assert_eq!(slot, serde_json::to_value(&without).unwrap());
         assert_eq!(Value::Object(parked), json!({"b": 3}));
     }
@@ -481,7 +594,7 @@ mod tests {
                 keep: &keep,
                 parked: &mut parked,
             };
-            rewrite(new, slot, Some(top)).unwrap();
+            rewrite(new, slot, Some(top), None).unwrap();
             assert_eq!(*slot, serde_json::to_value(new).unwrap());
         };
         write(&with, &mut slot);

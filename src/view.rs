@@ -16,7 +16,7 @@ use std::sync::{Arc, LazyLock};
 use serde_json::{Map, Value};
 
 use crate::profile::Profile;
-use crate::rewrite::{rewrite, Top};
+use crate::rewrite::{rewrite, Spare, Top};
 
 /// The top-level fields of a profile, as its JSON names them, in declaration order.
 pub const FIELDS: [&str; 19] = [
@@ -96,30 +96,44 @@ impl Fields {
 /// other fields taken out, since it is the same serialisation with them skipped.
 pub fn json(profile: &Profile, fields: Fields) -> Value {
     let mut root = Value::Null;
-    write(profile, fields, &mut root, &mut Map::new());
+    write(
+        profile,
+        fields,
+        &mut root,
+        &mut Map::new(),
+        &mut Spare::default(),
+    );
     root
 }
 
-/// Writes `profile`'s JSON with only `fields` over `root`, reusing its allocations
-/// and the top-level fields `parked` (see [`crate::rewrite`]).
-fn write(profile: &Profile, fields: Fields, root: &mut Value, parked: &mut Map<String, Value>) {
+/// Writes `profile`'s JSON with only `fields` over `root`, reusing its allocations,
+/// the top-level fields `parked` and the list items in `spare` (see [`crate::rewrite`]).
+fn write(
+    profile: &Profile,
+    fields: Fields,
+    root: &mut Value,
+    parked: &mut Map<String, Value>,
+    spare: &mut Spare,
+) {
     let keep = |key: &'static str| fields.has(key);
     let top = Top {
         keep: &keep,
         parked: &mut *parked,
     };
-    if rewrite(profile, root, Some(top)).is_ok() {
+    if rewrite(profile, root, Some(top), Some(spare)).is_ok() {
         return;
     }
     // A tree of another shape: built anew. That cannot fail (every map key is a
     // string); an empty object keeps the types honest should a future field find a way.
     *root = Value::Null;
     parked.clear();
+    // Whatever did not fit may have come from the spares: they go too.
+    *spare = Spare::default();
     let top = Top {
         keep: &keep,
         parked,
     };
-    if rewrite(profile, root, Some(top)).is_err() {
+    if rewrite(profile, root, Some(top), None).is_err() {
         *root = Value::Object(Map::new());
     }
 }
@@ -132,6 +146,9 @@ thread_local! {
     /// The top-level fields the spare tree had and the last profile written over it did
     /// not, for a later profile that has them again.
     static PARKED: Cell<Option<Map<String, Value>>> = const { Cell::new(None) };
+    /// List items the spare tree had past the length of the last profile's lists, for
+    /// a later profile with longer ones.
+    static SPARE_ITEMS: Cell<Option<Spare>> = const { Cell::new(None) };
 }
 
 /// What the tree reads as while its view is dropped.
@@ -160,8 +177,10 @@ impl View {
         match Arc::get_mut(&mut root) {
             Some(tree) => {
                 let mut parked = PARKED.take().unwrap_or_default();
-                write(profile, fields, tree, &mut parked);
+                let mut spare = SPARE_ITEMS.take().unwrap_or_default();
+                write(profile, fields, tree, &mut parked, &mut spare);
                 PARKED.set(Some(parked));
+                SPARE_ITEMS.set(Some(spare));
             }
             None => root = Arc::new(json(profile, fields)),
         }
