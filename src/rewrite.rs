@@ -35,49 +35,72 @@ pub fn rewrite<T: ?Sized + Serialize>(
     })
 }
 
-/// Where a list stands: the struct whose field it is, and the field. Every list at one
-/// place holds items of one type.
+/// Where a node stands: the struct whose field it is (or whose field's list it is an
+/// item of), and the field. Every node at one place is of one type.
 type Place = (&'static str, &'static str);
 
-/// List items that a shorter list left over, kept by where they stood for a longer list
-/// there to write over, rather than dropped and built again: a profile's lists differ in
-/// length from the last profile's, and an item built anew allocates each of its fields.
+/// What the tree lost, kept for a later tree to write over rather than dropped and
+/// built again: a profile's lists differ in length from the last profile's, and its
+/// structs in which optional fields they have, and a node built anew allocates each of
+/// its strings, lists and maps.
 #[derive(Debug, Default)]
 pub struct Spare {
-    places: Vec<(Place, Vec<Value>)>,
+    /// Items past the end of a shorter list, for a longer list at the same place.
+    items: Pool<Value>,
+    /// Fields a struct had and the next one written over it did not, with their keys,
+    /// for a later struct at the same place that has them again.
+    fields: Pool<(String, Value)>,
 }
 
-impl Spare {
-    /// Items kept per place, so that what is kept stays small whatever the input.
+/// Places told apart by their names' addresses: a name is a literal of the struct's
+/// derived code, so that is enough, and it costs no string comparison on every field
+/// written. (Two copies of one literal would make two places, each right.)
+fn same(a: Place, b: Place) -> bool {
+    std::ptr::eq(a.0, b.0) && std::ptr::eq(a.1, b.1)
+}
+
+/// Spare nodes by place.
+#[derive(Debug)]
+struct Pool<T>(Vec<(Place, Vec<T>)>);
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool(Vec::new())
+    }
+}
+
+impl<T> Pool<T> {
+    /// Nodes kept per place, so that what is kept stays small whatever the input.
     const KEPT: usize = 16;
 
-    fn take(&mut self, place: Place) -> Option<Value> {
-        self.places.iter_mut().find(|(p, _)| *p == place)?.1.pop()
+    fn take(&mut self, place: Place) -> Option<T> {
+        self.0.iter_mut().find(|(p, _)| same(*p, place))?.1.pop()
     }
 
-    fn keep(&mut self, place: Place, items: impl Iterator<Item = Value>) {
-        let at = match self.places.iter().position(|(p, _)| *p == place) {
+    fn keep(&mut self, place: Place, nodes: impl Iterator<Item = T>) {
+        let at = match self.0.iter().position(|(p, _)| same(*p, place)) {
             Some(at) => at,
             None => {
-                self.places.push((place, Vec::new()));
-                self.places.len() - 1
+                self.0.push((place, Vec::new()));
+                self.0.len() - 1
             }
         };
-        let kept = &mut self.places[at].1;
+        let kept = &mut self.0[at].1;
         let room = Self::KEPT.saturating_sub(kept.len());
-        kept.extend(items.take(room));
+        kept.extend(nodes.take(room));
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.iter().map(|(_, v)| v.len()).sum()
     }
 }
 
 /// What is done at the outermost struct alone.
 pub struct Top<'a> {
-    /// Which of its fields to keep.
+    /// Which of its fields to keep; those left out go to the spares like any field the
+    /// struct no longer has.
     pub keep: &'a dyn Fn(&'static str) -> bool,
-    /// Where a field it had and no longer has goes, rather than being dropped, and where
-    /// a field it did not have is taken from to be written over: a field present in one
-    /// profile of a batch and absent from the next (a whole list of relatives, say) is
-    /// then neither freed nor built again each time it comes back.
-    pub parked: &'a mut Map<String, Value>,
 }
 
 /// Serialises over one node.
@@ -296,7 +319,7 @@ impl SerializeSeq for Items<'_> {
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
         if self.at == self.items.len() {
             let spare = match (&mut self.spare, self.place) {
-                (Some(spare), Some(place)) => spare.take(place),
+                (Some(spare), Some(place)) => spare.items.take(place),
                 _ => None,
             };
             self.items.push(spare.unwrap_or(Value::Null));
@@ -314,7 +337,7 @@ impl SerializeSeq for Items<'_> {
     fn end(self) -> Result<(), Error> {
         match (self.spare, self.place) {
             (Some(spare), Some(place)) if self.items.len() > self.at => {
-                spare.keep(place, self.items.drain(self.at..));
+                spare.items.keep(place, self.items.drain(self.at..));
             }
             _ => self.items.truncate(self.at),
         }
@@ -357,11 +380,11 @@ impl SerializeStruct for Struct<'_> {
                 place,
             });
         }
-        let parked = self
-            .top
+        let spare = self
+            .spare
             .as_mut()
-            .and_then(|top| top.parked.remove_entry(key));
-        match parked {
+            .and_then(|spare| spare.fields.take((self.name, key)));
+        match spare {
             Some((key, mut slot)) => {
                 let written = value.serialize(Over {
                     slot: &mut slot,
@@ -386,8 +409,8 @@ impl SerializeStruct for Struct<'_> {
         // can the old tree have this one.
         if self.map.len() > self.written {
             let removed = self.map.remove_entry(key);
-            if let (Some((key, old)), Some(top)) = (removed, &mut self.top) {
-                top.parked.insert(key, old);
+            if let (Some(field), Some(spare)) = (removed, &mut self.spare) {
+                spare.fields.keep((self.name, key), std::iter::once(field));
             }
         }
         Ok(())
@@ -518,19 +541,18 @@ mod tests {
             rewrite(new, &mut slot, None, Some(spare)).unwrap();
             assert_eq!(slot, serde_json::to_value(new).unwrap());
         };
-        let kept = |spare: &Spare| spare.places.iter().map(|(_, v)| v.len()).sum::<usize>();
         write(&three, &mut spare);
         write(&one, &mut spare);
-        assert_eq!(spare.places.len(), 1);
-        assert_eq!(spare.places[0].0, ("Shape", "c"));
-        assert_eq!(kept(&spare), 2);
+        assert_eq!(spare.items.0.len(), 1);
+        assert_eq!(spare.items.0[0].0, ("Shape", "c"));
+        assert_eq!(spare.items.len(), 2);
         // Taken back by the next longer list.
         write(&three, &mut spare);
-        assert_eq!(kept(&spare), 0);
+        assert_eq!(spare.items.len(), 0);
         // However long the list that went, only a few of its items are kept.
         write(&forty, &mut spare);
         write(&none, &mut spare);
-        assert_eq!(kept(&spare), Spare::KEPT);
+        assert_eq!(spare.items.len(), Pool::<Value>::KEPT);
         for new in [&three, &forty, &one, &none, &three] {
             write(new, &mut spare);
         }
@@ -541,13 +563,10 @@ mod tests {
         let new = json!({"a": 1, "b": {"a": 2}});
         let mut slot = json!({"a": 0, "b": 0, "c": 0});
         let keep = |k: &'static str| k != "a";
-        let mut parked = Map::new();
-        let top = |parked| Top {
-            keep: &keep,
-            parked,
-        };
+        let top = || Top { keep: &keep };
+        let mut spare = Spare::default();
         // A map is rebuilt whole: only a struct's fields are filtered.
-        rewrite(&new, &mut slot, Some(top(&mut parked)), None).unwrap();
+        rewrite(&new, &mut slot, Some(top()), Some(&mut spare)).unwrap();
         assert_eq!(slot, new);
         let shape = Shape {
             a: "x".into(),
@@ -555,46 +574,44 @@ mod tests {
             c: vec![],
         };
         let mut slot = json!({"a": "old", "b": 0, "c": [1]});
-        let mut parked = Map::new();
-        rewrite(&shape, &mut slot, Some(top(&mut parked)), None).unwrap();
+        rewrite(&shape, &mut slot, Some(top()), Some(&mut spare)).unwrap();
         assert_eq!(slot, json!({"b": 1, "c": []}));
-        // What is left out is parked, not lost.
-        assert_eq!(parked, json!({"a": "old"}).as_object().unwrap().clone());
+        // What is left out is kept, not lost.
+        assert_eq!(
+            spare.fields.0,
+            [(("Shape", "a"), vec![("a".to_string(), json!("old"))])]
+        );
     }
 
     #[test]
-    fn a_top_level_field_written_without_is_parked() {
-        let without = Shape {
-            a: "x".into(),
-            b: None,
-            c: vec![],
-        };
-        let mut slot = json!({"a": "old", "b": 3, "c": []});
-        let mut parked = Map::new();
-        let top = Top {
-            keep: &|_| true,
-            parked: &mut parked,
-        };
-        rewrite(&without, &mut slot, Some(top), None).unwrap();
+    fn a_field_written_without_at_any_depth_is_kept() {
+        let shape = |a: &str, b: Option<u32>, c: Vec<Shape>| Shape { a: a.into(), b, c };
+        let without = shape("x", None, vec![shape("y", None, vec![])]);
+        let mut slot = json!({"a": "old", "b": 3, "c": [{"a": "z", "b": 4, "c": []}]});
+        let mut spare = Spare::default();
+        rewrite(&without, &mut slot, None, Some(&mut spare)).unwrap();
         assert_eq!(slot, serde_json::to_value(&without).unwrap());
-        assert_eq!(Value::Object(parked), json!({"b": 3}));
+        assert_eq!(
+            spare.fields.0,
+            [(
+                ("Shape", "b"),
+                vec![("b".to_string(), json!(3)), ("b".to_string(), json!(4))]
+            )]
+        );
     }
 
     #[test]
-    fn a_top_level_field_that_goes_is_parked_and_written_over_when_it_comes_back() {
+    fn a_field_that_goes_is_kept_and_written_over_when_it_comes_back() {
         let shape = |a: &str, b: Option<u32>, c: Vec<Shape>| Shape { a: a.into(), b, c };
         let nested = vec![shape("y", Some(2), vec![]), shape("z", None, vec![])];
         let with = shape("x", Some(1), nested.clone());
         let without = shape("x", None, vec![]);
         let keep = |_: &'static str| true;
         let mut slot = Value::Null;
-        let mut parked = Map::new();
+        let mut spare = Spare::default();
         let mut write = |new: &Shape, slot: &mut Value| {
-            let top = Top {
-                keep: &keep,
-                parked: &mut parked,
-            };
-            rewrite(new, slot, Some(top), None).unwrap();
+            let top = Top { keep: &keep };
+            rewrite(new, slot, Some(top), Some(&mut spare)).unwrap();
             assert_eq!(*slot, serde_json::to_value(new).unwrap());
         };
         write(&with, &mut slot);
@@ -608,7 +625,7 @@ mod tests {
         write(&again, &mut slot);
         write(&without, &mut slot);
         write(&with, &mut slot);
-        // `b` went and came back each time: nothing is left parked.
-        assert!(parked.is_empty(), "{parked:?}");
+        // `b` went and came back each time: no field is left spare.
+        assert_eq!(spare.fields.len(), 0, "{:?}", spare.fields);
     }
 }

@@ -96,44 +96,23 @@ impl Fields {
 /// other fields taken out, since it is the same serialisation with them skipped.
 pub fn json(profile: &Profile, fields: Fields) -> Value {
     let mut root = Value::Null;
-    write(
-        profile,
-        fields,
-        &mut root,
-        &mut Map::new(),
-        &mut Spare::default(),
-    );
+    write(profile, fields, &mut root, &mut Spare::default());
     root
 }
 
-/// Writes `profile`'s JSON with only `fields` over `root`, reusing its allocations,
-/// the top-level fields `parked` and the list items in `spare` (see [`crate::rewrite`]).
-fn write(
-    profile: &Profile,
-    fields: Fields,
-    root: &mut Value,
-    parked: &mut Map<String, Value>,
-    spare: &mut Spare,
-) {
+/// Writes `profile`'s JSON with only `fields` over `root`, reusing its allocations and
+/// those of the nodes in `spare` (see [`crate::rewrite`]).
+fn write(profile: &Profile, fields: Fields, root: &mut Value, spare: &mut Spare) {
     let keep = |key: &'static str| fields.has(key);
-    let top = Top {
-        keep: &keep,
-        parked: &mut *parked,
-    };
-    if rewrite(profile, root, Some(top), Some(spare)).is_ok() {
+    if rewrite(profile, root, Some(Top { keep: &keep }), Some(spare)).is_ok() {
         return;
     }
     // A tree of another shape: built anew. That cannot fail (every map key is a
     // string); an empty object keeps the types honest should a future field find a way.
-    *root = Value::Null;
-    parked.clear();
     // Whatever did not fit may have come from the spares: they go too.
+    *root = Value::Null;
     *spare = Spare::default();
-    let top = Top {
-        keep: &keep,
-        parked,
-    };
-    if rewrite(profile, root, Some(top), None).is_err() {
+    if rewrite(profile, root, Some(Top { keep: &keep }), None).is_err() {
         *root = Value::Object(Map::new());
     }
 }
@@ -143,12 +122,9 @@ thread_local! {
     /// over: profiles in a batch have much the same shape, so most of its strings,
     /// lists and maps are reused rather than allocated, and none of them dropped.
     static SPARE: Cell<Option<Arc<Value>>> = const { Cell::new(None) };
-    /// The top-level fields the spare tree had and the last profile written over it did
-    /// not, for a later profile that has them again.
-    static PARKED: Cell<Option<Map<String, Value>>> = const { Cell::new(None) };
-    /// List items the spare tree had past the length of the last profile's lists, for
-    /// a later profile with longer ones.
-    static SPARE_ITEMS: Cell<Option<Spare>> = const { Cell::new(None) };
+    /// What the trees written over the spare tree lost: fields (top-level ones left
+    /// out of the view among them) and list items, for later trees that have them again.
+    static SPARE_NODES: Cell<Option<Spare>> = const { Cell::new(None) };
 }
 
 /// What the tree reads as while its view is dropped.
@@ -176,11 +152,9 @@ impl View {
         let mut root = SPARE.take().unwrap_or_default();
         match Arc::get_mut(&mut root) {
             Some(tree) => {
-                let mut parked = PARKED.take().unwrap_or_default();
-                let mut spare = SPARE_ITEMS.take().unwrap_or_default();
-                write(profile, fields, tree, &mut parked, &mut spare);
-                PARKED.set(Some(parked));
-                SPARE_ITEMS.set(Some(spare));
+                let mut spare = SPARE_NODES.take().unwrap_or_default();
+                write(profile, fields, tree, &mut spare);
+                SPARE_NODES.set(Some(spare));
             }
             None => root = Arc::new(json(profile, fields)),
         }
