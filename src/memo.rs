@@ -306,18 +306,23 @@ impl Remembered {
     }
 }
 
+/// A node of a trie. Kept small, with what a walk reads first inline and the rest
+/// boxed: every profile walks every rule's trie, and the steps it reads are spread over
+/// the list, so each is a fetch from memory as often as not.
 #[derive(Debug)]
 enum Step {
     /// Not reached by any run yet.
     Open,
     Ask {
-        op: Op,
+        /// The top-level fields the question reads.
+        fields: Fields,
         /// The question's number among all tries' questions of the profile alone (see
         /// [`Asked`]); `None` for one that is not.
-        asked: Option<usize>,
+        asked: Option<u32>,
+        op: Box<Op>,
         next: Next,
     },
-    Answer(Remembered),
+    Answer(Box<Remembered>),
 }
 
 /// Where each answer to a question leads, by the answer's key. Most questions have had
@@ -326,7 +331,10 @@ enum Step {
 #[derive(Debug)]
 enum Next {
     Few(Vec<(String, usize)>),
-    Many(HashMap<String, usize, RandomState>),
+    // Boxed on purpose: a map with its hasher's keys is twice the size of the list,
+    // and would make every step that size.
+    #[allow(clippy::box_collection)]
+    Many(Box<HashMap<String, usize, RandomState>>),
 }
 
 impl Next {
@@ -354,7 +362,7 @@ impl Next {
             Next::Few(few) => {
                 let mut many: HashMap<String, usize, RandomState> = few.drain(..).collect();
                 many.insert(key, to);
-                *self = Next::Many(many);
+                *self = Next::Many(Box::new(many));
             }
             Next::Many(many) => {
                 many.insert(key, to);
@@ -367,15 +375,16 @@ impl Next {
 /// the same ones (`/family`, `/marital_status`...), and [`Asked`] keeps each answer once.
 #[derive(Debug, Default)]
 struct Questions {
-    numbers: HashMap<Op, usize, RandomState>,
+    numbers: HashMap<Op, u32, RandomState>,
 }
 
 impl Questions {
-    fn number(&mut self, op: &Op) -> Option<usize> {
+    fn number(&mut self, op: &Op) -> Option<u32> {
         if !op.of_profile() {
             return None;
         }
-        let next = self.numbers.len();
+        // Past four billion questions, the rest are asked by each rule on its own.
+        let next = u32::try_from(self.numbers.len()).ok()?;
         Some(*self.numbers.entry(op.clone()).or_insert(next))
     }
 }
@@ -544,14 +553,19 @@ impl Memo {
                 Step::Open => {
                     let next = Next::new(key, fresh);
                     let asked = questions.number(&op);
-                    trie.steps[at] = Step::Ask { op, asked, next };
+                    trie.steps[at] = Step::Ask {
+                        fields: op.fields(),
+                        asked,
+                        op: Box::new(op),
+                        next,
+                    };
                     trie.steps.push(Step::Open);
                     at = fresh;
                 }
                 Step::Ask { op: here, next, .. } => {
                     // A pure rule asks the same question here every time; anything else
                     // means the run is not what it seemed, and it is not remembered.
-                    if *here != op {
+                    if **here != op {
                         return;
                     }
                     match next.get(&key) {
@@ -568,7 +582,7 @@ impl Memo {
             }
         }
         if let Step::Open = trie.steps[at] {
-            trie.steps[at] = Step::Answer(answer);
+            trie.steps[at] = Step::Answer(Box::new(answer));
         }
     }
 }
@@ -593,16 +607,17 @@ impl Reading<'_> {
                 Step::Open => return None,
                 Step::Answer(r) => return held.contains(r.needs).then_some(r),
                 Step::Ask {
+                    fields,
                     op,
                     asked: number,
                     next,
                 } => {
-                    if !held.contains(op.fields()) {
+                    if !held.contains(*fields) {
                         return None;
                     }
                     let ask = |out: &mut String| op.ask(root, components, out);
                     let key = match *number {
-                        Some(n) => asked.get(n, ask),
+                        Some(n) => asked.get(n as usize, ask),
                         None => {
                             own.clear();
                             ask(&mut own);
