@@ -3,9 +3,10 @@
 //! Profiles in a batch have much the same shape, so the tree built for one is mostly
 //! the right size for the next. Writing the next one over it copies its strings into
 //! the old ones' buffers and its fields into the old maps' slots, where building a tree
-//! anew allocates every node and dropping the old one walks them all again. List items
-//! past a shorter list's end are kept by where they stood ([`Spare`]) for a longer list
-//! there to write over, since lists are what differ most from one profile to the next.
+//! anew allocates every node and dropping the old one walks them all again. What the
+//! tree loses (list items past a shorter list's end, fields a struct no longer has) is
+//! kept by where it stood ([`Spare`]) for a later tree to write over: lists and optional
+//! fields are what differ most from one profile to the next.
 //!
 //! The result is the tree `serde_json::to_value` would build: every scalar goes through
 //! serde_json's own serializer, and a node whose old shape does not fit (another kind,
