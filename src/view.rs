@@ -121,7 +121,7 @@ thread_local! {
     /// The tree of the last view dropped on this thread, for the next to be written
     /// over: profiles in a batch have much the same shape, so most of its strings,
     /// lists and maps are reused rather than allocated, and none of them dropped.
-    static SPARE: Cell<Option<Arc<Value>>> = const { Cell::new(None) };
+    static SPARE_TREE: Cell<Option<Arc<Value>>> = const { Cell::new(None) };
     /// What the trees written over the spare tree lost: fields (top-level ones left
     /// out of the view among them) and list items, for later trees that have them again.
     static SPARE_NODES: Cell<Option<Spare>> = const { Cell::new(None) };
@@ -133,7 +133,7 @@ static NULL: Value = Value::Null;
 /// What the rules see of one profile while it is scored.
 #[derive(Debug)]
 pub struct View {
-    /// Always there but while the view is dropped, when it goes to [`SPARE`].
+    /// Always there but while the view is dropped, when it goes to [`SPARE_TREE`].
     root: Option<Arc<Value>>,
     fields: Fields,
 }
@@ -149,7 +149,7 @@ impl View {
 
     /// Only `fields` of `profile`, written over this thread's spare tree if it has one.
     pub fn of(profile: &Profile, fields: Fields) -> View {
-        let mut root = SPARE.take().unwrap_or_default();
+        let mut root = SPARE_TREE.take().unwrap_or_default();
         match Arc::get_mut(&mut root) {
             Some(tree) => {
                 let mut spare = SPARE_NODES.take().unwrap_or_default();
@@ -180,7 +180,7 @@ impl Drop for View {
     fn drop(&mut self) {
         if let Some(mut root) = self.root.take() {
             if Arc::get_mut(&mut root).is_some() {
-                SPARE.set(Some(root));
+                SPARE_TREE.set(Some(root));
             }
         }
     }

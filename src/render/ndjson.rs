@@ -128,9 +128,7 @@ fn score_line(
     scorer.score_with(loaded, &mut |i, outcome| {
         let now = i == next;
         let to = if now {
-            if next > 0 {
-                out.push(b',');
-            }
+            separate(out, next);
             &mut *out
         } else {
             &mut *scratch
@@ -157,7 +155,7 @@ fn score_line(
         next += 1;
         // The findings that came early and whose turn it now is.
         while let Some(Some(span)) = spans.get_mut(next).map(Option::take) {
-            out.push(b',');
+            separate(out, next);
             out.extend_from_slice(&scratch[span]);
             next += 1;
         }
@@ -165,15 +163,20 @@ fn score_line(
     // Every rule answers once, in an order that fills the line; should one not, the
     // findings held back still go out, in id order.
     for span in spans.iter_mut().filter_map(Option::take) {
-        if next > 0 {
-            out.push(b',');
-        }
+        separate(out, next);
         out.extend_from_slice(&scratch[span]);
         next += 1;
     }
     out.push(b']');
     report_close(out, &score);
     score
+}
+
+/// The comma before a list's item when `written` items are in it already.
+fn separate(out: &mut Vec<u8>, written: usize) {
+    if written > 0 {
+        out.push(b',');
+    }
 }
 
 /// What a renderer keeps from profile to profile: the findings of one that came early,
