@@ -307,14 +307,16 @@ impl Remembered {
 }
 
 /// A node of a trie. Kept small, with what a walk reads first inline and the rest
-/// boxed: every profile walks every rule's trie, and the steps it reads are spread over
-/// the list, so each is a fetch from memory as often as not.
+/// boxed: every profile walks every rule's trie, and a step not read since the last
+/// profile is a fetch from memory (the wait falls mostly on each trie's first step and
+/// on the answer's box).
 #[derive(Debug)]
 enum Step {
     /// Not reached by any run yet.
     Open,
     Ask {
-        /// The top-level fields the question reads.
+        /// The top-level fields the question reads: `op.fields()`, kept beside the box
+        /// so that a walk that stops here does not fetch the question.
         fields: Fields,
         /// The question's number among all tries' questions of the profile alone (see
         /// [`Asked`]); `None` for one that is not.
