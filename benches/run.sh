@@ -3,10 +3,12 @@
 # Python, --jobs scaling, peak memory on 1M profiles, cold start, and (with --criterion)
 # the cargo bench micro-benchmarks. Results are printed; docs/performance.md records them.
 #
-#   benches/run.sh [--runs N] [--count N] [--no-1m] [--criterion]
+#   benches/run.sh [--runs N] [--count N] [--no-1m] [--no-pgo] [--criterion]
 #
 # --count sets the number of profiles of the throughput runs (default 100000, the
-# targets' size); --no-1m skips the 1M-profile memory run.
+# targets' size); --no-1m skips the 1M-profile memory run. The binary measured is the
+# profile-guided release build of benches/pgo.sh; the plain `cargo build --release` is
+# timed beside it on the full rule set. --no-pgo measures the plain build alone.
 #
 # Inputs and outputs go under target/bench/ (never committed). Needs jq and python3.
 set -euo pipefail
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 RUNS=5
 CRITERION=0
+PGO=1
 N=100000
 MILLION=1
 while [ $# -gt 0 ]; do
@@ -21,8 +24,9 @@ while [ $# -gt 0 ]; do
     --runs) RUNS="$2"; shift 2 ;;
     --count) N="$2"; shift 2 ;;
     --no-1m) MILLION=0; shift ;;
+    --no-pgo) PGO=0; shift ;;
     --criterion) CRITERION=1; shift ;;
-    *) echo "usage: $0 [--runs N] [--count N] [--no-1m] [--criterion]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--count N] [--no-1m] [--no-pgo] [--criterion]" >&2; exit 2 ;;
   esac
 done
 
@@ -38,6 +42,13 @@ jq --version; python3 --version
 
 echo "== build"
 cargo build --release --quiet
+PLAIN=target/release/casematch
+if [ "$PGO" = 1 ]; then
+  BIN=$(benches/pgo.sh)
+  echo "measured: $BIN (profile-guided; benches/pgo.sh), beside $PLAIN (plain release build)"
+else
+  echo "measured: $BIN (plain release build)"
+fi
 echo "rules shipped: $($BIN score -q -f ndjson fixtures/cases/20-petrov.json | jq '.findings | length')"
 
 IN="$OUT/$N.ndjson"
@@ -108,17 +119,23 @@ t_c4=$(median "$BIN" score -q -f ndjson --only "$CORE" "$IN");  report "casematc
 # --jobs 1 and --jobs 2 in turns, so that the drift of a shared machine falls on both
 # alike; their ratio is the median of the ratios of each pair. Beside it, what the machine
 # itself gives: two separate --jobs 1 processes at once against one alone.
-j1s=(); j2s=(); ratios=(); machine=()
+# With the profile-guided binary measured, the plain build's --jobs 2 takes its turn in
+# the same rounds.
+j1s=(); j2s=(); ratios=(); machine=(); plains=()
 for _ in $(seq "$RUNS"); do
   a=$(wall "$BIN" score -q -f ndjson --jobs 1 "$IN")
   b=$(wall "$BIN" score -q -f ndjson --jobs 2 "$IN")
   p=$(wall sh -c "'$BIN' score -q -f ndjson --jobs 1 '$IN' > /dev/null & '$BIN' score -q -f ndjson --jobs 1 '$IN'; wait")
+  if [ "$BIN" != "$PLAIN" ]; then plains+=("$(wall "$PLAIN" score -q -f ndjson --jobs 2 "$IN")"); fi
   j1s+=("$a"); j2s+=("$b")
   ratios+=("$(echo "$a / $b" | bc -l)")
   machine+=("$(echo "2 * $a / $p" | bc -l)")
 done
 t_j1=$(printf '%s\n' "${j1s[@]}" | middle);                      report "casematch all rules --jobs 1" "$t_j1"
 t_j2=$(printf '%s\n' "${j2s[@]}" | middle);                      report "casematch all rules --jobs 2" "$t_j2"
+if [ "${#plains[@]}" -gt 0 ]; then
+  t_plain=$(printf '%s\n' "${plains[@]}" | middle);              report "the same, plain release build" "$t_plain"
+fi
 r_jobs=$(printf '%s\n' "${ratios[@]}" | middle)
 r_machine=$(printf '%s\n' "${machine[@]}" | middle)
 t_u=$(median "$BIN" score -q -f ndjson "$UNIQ");                report "casematch all rules, unique input" "$t_u"
