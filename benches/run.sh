@@ -43,10 +43,11 @@ jq --version; python3 --version
 echo "== build"
 cargo build --release --quiet
 PLAIN=target/release/casematch
-if [ "$PGO" = 1 ]; then
-  BIN=$(benches/pgo.sh)
+if [ "$PGO" = 1 ] && PGO_BIN=$(benches/pgo.sh); then
+  BIN=$PGO_BIN
   echo "measured: $BIN (profile-guided; benches/pgo.sh), beside $PLAIN (plain release build)"
 else
+  [ "$PGO" = 1 ] && echo "no profile-guided build (see above): the plain build alone" >&2
   echo "measured: $BIN (plain release build)"
 fi
 echo "rules shipped: $($BIN score -q -f ndjson fixtures/cases/20-petrov.json | jq '.findings | length')"
