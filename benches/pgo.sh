@@ -9,7 +9,8 @@
 # Needs rustup's llvm-tools component (for llvm-profdata, matching rustc's LLVM),
 # added here if it is missing, and python3 for the training inputs. The training
 # profiles come from benches/gen.py with a seed of their own, never the benchmark's
-# inputs. Two release builds: about 7 minutes on two cores.
+# inputs. Two release builds: about 8 minutes on two cores, and about 4 GB under
+# target/pgo/ (each build keeps a target directory of its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
