@@ -32,7 +32,8 @@ done
 
 OUT=target/bench
 mkdir -p "$OUT"
-BIN=target/release/casematch
+PLAIN=target/release/casematch
+BIN=$PLAIN
 CORE=under_recall,under_suspicion,immediate_family_abroad,confided_in_outsiders
 
 echo "== machine"
@@ -42,7 +43,6 @@ jq --version; python3 --version
 
 echo "== build"
 cargo build --release --quiet
-PLAIN=target/release/casematch
 if [ "$PGO" = 1 ] && PGO_BIN=$(benches/pgo.sh); then
   BIN=$PGO_BIN
   echo "measured: $BIN (profile-guided; benches/pgo.sh), beside $PLAIN (plain release build)"
