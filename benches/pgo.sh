@@ -4,7 +4,11 @@
 # together and straight, cold ones out of the way). Same code, same output; batch
 # scoring about a seventh faster on this project's machine (docs/performance.md).
 #
-#   benches/pgo.sh            # prints the binary's path: target/pgo/casematch
+#   benches/pgo.sh                       # prints the binary's path: target/pgo/casematch
+#   TARGET_CPU=x86-64 benches/pgo.sh     # a binary for any x86-64 CPU, not this one's
+#
+# The binary is built for this machine's CPU (`-Ctarget-cpu=native`, or TARGET_CPU):
+# it is trained here and measured here, and may not start on an older CPU.
 #
 # Needs rustup's llvm-tools component (for llvm-profdata, matching rustc's LLVM),
 # added here if it is missing, and python3 for the training inputs. The training
@@ -16,6 +20,7 @@ cd "$(dirname "$0")/.."
 
 DIR=target/pgo
 RAW="$PWD/$DIR/raw"
+CPU="-Ctarget-cpu=${TARGET_CPU:-native}"
 mkdir -p "$DIR/train"
 
 host=$(rustc -vV | sed -n 's/^host: //p')
@@ -39,7 +44,7 @@ unique="$DIR/train/unique.ndjson"
 echo "pgo: instrumented build" >&2
 # More value-profile slots than LLVM's default: the rule engine's indirect calls have more
 # targets than it tracks, and says so on every run.
-RUSTFLAGS="-Cprofile-generate=$RAW -Cllvm-args=-vp-counters-per-site=8" cargo build --release --quiet --target-dir "$DIR/gen"
+RUSTFLAGS="$CPU -Cprofile-generate=$RAW -Cllvm-args=-vp-counters-per-site=8" cargo build --release --quiet --target-dir "$DIR/gen"
 # The build scripts were instrumented too, and wrote profiles as they ran: only the
 # training runs' count.
 rm -rf "$RAW"
@@ -73,7 +78,7 @@ rm -f "$DIR"/casematch-*.profdata
 mv "$DIR/merged.profdata" "$DIR/casematch-$sum.profdata"
 
 echo "pgo: optimised build" >&2
-RUSTFLAGS="-Cprofile-use=$PWD/$DIR/casematch-$sum.profdata" \
+RUSTFLAGS="$CPU -Cprofile-use=$PWD/$DIR/casematch-$sum.profdata" \
   cargo build --release --quiet --target-dir "$DIR/use"
 cp "$DIR/use/release/casematch" "$DIR/casematch"
 echo "$stamp" > "$DIR/stamp"

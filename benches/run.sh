@@ -7,7 +7,8 @@
 #
 # --count sets the number of profiles of the throughput runs (default 100000, the
 # targets' size); --no-1m skips the 1M-profile memory run. The binary measured is the
-# profile-guided release build of benches/pgo.sh; the plain `cargo build --release` is
+# profile-guided release build of benches/pgo.sh, built for this machine's CPU (its
+# TARGET_CPU applies); the plain `cargo build --release`, which runs on any x86-64, is
 # timed beside it on the full rule set. --no-pgo measures the plain build alone.
 #
 # Inputs and outputs go under target/bench/ (never committed). Needs jq and python3.
@@ -45,7 +46,7 @@ echo "== build"
 cargo build --release --quiet
 if [ "$PGO" = 1 ] && PGO_BIN=$(benches/pgo.sh); then
   BIN=$PGO_BIN
-  echo "measured: $BIN (profile-guided; benches/pgo.sh), beside $PLAIN (plain release build)"
+  echo "measured: $BIN (profile-guided, for -Ctarget-cpu=${TARGET_CPU:-native}; benches/pgo.sh), beside $PLAIN (plain release build)"
 else
   [ "$PGO" = 1 ] && echo "no profile-guided build (see above): the plain build alone" >&2
   echo "measured: $BIN (plain release build)"
