@@ -2,7 +2,8 @@
 # Builds a profile-guided release binary of casematch: an instrumented build scores a
 # training batch, and the release build is then laid out by what that run did (hot paths
 # together and straight, cold ones out of the way). Same code, same output; batch
-# scoring about a seventh faster on this project's machine (docs/performance.md).
+# scoring about a seventh faster on this project's machine, and a little more again for
+# its own CPU (docs/performance.md).
 #
 #   benches/pgo.sh                       # prints the binary's path: target/pgo/casematch
 #   TARGET_CPU=x86-64 benches/pgo.sh     # a binary for any x86-64 CPU, not this one's
