@@ -42,7 +42,7 @@ unique="$DIR/train/unique.ndjson"
 [ -s "$train" ] || python3 benches/gen.py 20000 7 > "$train"
 [ -s "$unique" ] || python3 benches/gen.py --unique 5000 7 > "$unique"
 
-echo "pgo: instrumented build" >&2
+echo "pgo: instrumented build, $CPU" >&2
 # More value-profile slots than LLVM's default: the rule engine's indirect calls have more
 # targets than it tracks, and says so on every run.
 RUSTFLAGS="$CPU -Cprofile-generate=$RAW -Cllvm-args=-vp-counters-per-site=8" cargo build --release --quiet --target-dir "$DIR/gen"

@@ -46,7 +46,7 @@ echo "== build"
 cargo build --release --quiet
 if [ "$PGO" = 1 ] && PGO_BIN=$(benches/pgo.sh); then
   BIN=$PGO_BIN
-  echo "measured: $BIN (profile-guided, for -Ctarget-cpu=${TARGET_CPU:-native}; benches/pgo.sh), beside $PLAIN (plain release build)"
+  echo "measured: $BIN (profile-guided, for the CPU pgo.sh names above), beside $PLAIN (plain release build)"
 else
   [ "$PGO" = 1 ] && echo "no profile-guided build (see above): the plain build alone" >&2
   echo "measured: $BIN (plain release build)"
