@@ -326,21 +326,20 @@ pub(crate) fn evidence_at_ref<'a>(
     }
 }
 
-/// Adds what a consulted component rested on to a composite's evidence: each path once,
-/// marked with the component it came through (unless it already came through one).
-/// `E` is [`Evidence`] during a run, and [`EvidenceRef`] when a remembered answer is shown.
-pub(crate) fn add_component_evidence<'a, E>(
-    to: &mut Vec<E>,
-    id: &'a str,
-    rested: &'a Rested<'_>,
-    root: &Root<'a>,
-) where
-    E: From<EvidenceRef<'a>> + AsRef<str>,
-{
+/// Adds what a consulted component rested on to a composite's evidence, during a run:
+/// each path once, marked with the component it came through (unless it already came
+/// through one). A remembered composite's answer is shown by the same rule
+/// (`Remembered::each_item`), which `tests/memo.rs` holds to this one.
+pub(crate) fn add_component_evidence(
+    to: &mut Vec<Evidence>,
+    id: &str,
+    rested: &Rested<'_>,
+    root: &Root<'_>,
+) {
     rested.each(root, |mut e| {
-        if !to.iter().any(|x| x.as_ref() == e.path) {
+        if !to.iter().any(|x| x.path == e.path) {
             e.via = e.via.or(Some(id));
-            to.push(E::from(e));
+            to.push(e.to_owned());
         }
     });
 }

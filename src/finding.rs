@@ -99,25 +99,6 @@ impl EvidenceRef<'_> {
     }
 }
 
-impl<'a> From<EvidenceRef<'a>> for Evidence {
-    fn from(e: EvidenceRef<'a>) -> Evidence {
-        e.to_owned()
-    }
-}
-
-/// The path: what evidence is told apart by.
-impl AsRef<str> for Evidence {
-    fn as_ref(&self) -> &str {
-        &self.path
-    }
-}
-
-impl AsRef<str> for EvidenceRef<'_> {
-    fn as_ref(&self) -> &str {
-        self.path
-    }
-}
-
 impl<'a> From<&'a Evidence> for EvidenceRef<'a> {
     fn from(e: &'a Evidence) -> EvidenceRef<'a> {
         let Evidence {

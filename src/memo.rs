@@ -23,9 +23,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 use ahash::RandomState;
 use serde_json::Value;
 
-use crate::engine::{
-    add_component_evidence, certainty_at, evidence_at_ref, json_at, read_evidence_ref,
-};
+use crate::engine::{certainty_at, evidence_at_ref, json_at, read_evidence_ref};
 use crate::finding::{Evidence, EvidenceRef};
 use crate::pointer::{At, Pointer};
 use crate::verdict::Verdict;
@@ -41,6 +39,21 @@ pub type OwnedComponents = BTreeMap<String, Component<'static>>;
 
 /// One component's answer, as [`Components`] holds it.
 pub type Component<'m> = Result<(Verdict, Rested<'m>), String>;
+
+/// One piece of a remembered answer's evidence, as [`Remembered::each_item`] hands it on.
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'a> {
+    /// Read from the profile.
+    Shown(EvidenceRef<'a>),
+    /// The `k`-th piece of the evidence of `of`, a remembered component's answer, come
+    /// through component `via`: what `of` shows as its `k`-th, with `via` added
+    /// ([`Remembered::own_item`]).
+    Through {
+        of: &'a Remembered,
+        k: usize,
+        via: &'a str,
+    },
+}
 
 /// What a component's answer rested on.
 #[derive(Debug, Clone)]
@@ -273,21 +286,96 @@ impl Remembered {
         components: &'a Components<'a>,
         mut f: impl FnMut(EvidenceRef<'a>),
     ) {
+        self.each_item(root, components, |item| {
+            f(match item {
+                Item::Shown(e) => e,
+                Item::Through { of, k, via } => of.own_item(root, k, Some(via)),
+            })
+        });
+    }
+
+    /// [`Remembered::each_evidence`], with what comes through a remembered component
+    /// named rather than read: a writer that has just written that component's own
+    /// evidence can copy it rather than look it up in the profile again.
+    pub fn each_item<'a>(
+        &'a self,
+        root: &Root<'a>,
+        components: &'a Components<'a>,
+        mut f: impl FnMut(Item<'a>),
+    ) {
         match &self.evidence {
-            Shown::Named(paths) => paths.iter().for_each(|p| f(evidence_at_ref(root, p))),
+            Shown::Named(paths) => paths
+                .iter()
+                .for_each(|p| f(Item::Shown(evidence_at_ref(root, p)))),
             Shown::Read { reads, consulted } => {
                 for (p, v) in reads {
-                    f(read_evidence_ref(root, p, v));
+                    f(Item::Shown(read_evidence_ref(root, p, v)));
                 }
-                let mut via: Vec<EvidenceRef<'a>> = Vec::new();
+                // Each path once, through the first component that rested on it, as
+                // `add_component_evidence` has it during a run.
+                let mut seen: Vec<&'a str> = Vec::new();
                 for id in consulted {
-                    if let Some(Ok((_, rested))) = components.get(id.as_str()) {
-                        add_component_evidence(&mut via, id, rested, root);
+                    let Some(Ok((_, rested))) = components.get(id.as_str()) else {
+                        continue;
+                    };
+                    match rested {
+                        Rested::Recalled(of) => {
+                            for (k, path) in of.own_paths().enumerate() {
+                                if !seen.contains(&path) {
+                                    seen.push(path);
+                                    f(Item::Through { of, k, via: id });
+                                }
+                            }
+                        }
+                        Rested::Ran(evidence) => {
+                            for e in evidence {
+                                let mut e = EvidenceRef::from(e);
+                                if !seen.contains(&e.path) {
+                                    seen.push(e.path);
+                                    e.via = e.via.or(Some(id));
+                                    f(Item::Shown(e));
+                                }
+                            }
+                        }
                     }
                 }
-                via.into_iter().for_each(f);
             }
         }
+    }
+
+    /// The paths of the evidence of an answer that consulted no component, in order.
+    fn own_paths(&self) -> impl Iterator<Item = &str> {
+        let (named, read) = match &self.evidence {
+            Shown::Named(paths) => (paths.as_slice(), &[][..]),
+            Shown::Read { reads, consulted } => {
+                debug_assert!(consulted.is_empty(), "a component shown is its own");
+                (&[][..], reads.as_slice())
+            }
+        };
+        named
+            .iter()
+            .map(Pointer::text)
+            .chain(read.iter().map(|(p, _)| p.text()))
+    }
+
+    /// The `k`-th piece of the evidence of an answer that consulted no component, as
+    /// [`Remembered::each_evidence`] shows it, marked as come `via` a composite's
+    /// component when it is.
+    pub fn own_item<'a>(
+        &'a self,
+        root: &Root<'a>,
+        k: usize,
+        via: Option<&'a str>,
+    ) -> EvidenceRef<'a> {
+        let mut e = match &self.evidence {
+            Shown::Named(paths) => evidence_at_ref(root, &paths[k]),
+            Shown::Read { reads, .. } => {
+                let (p, v) = &reads[k];
+                read_evidence_ref(root, p, v)
+            }
+        };
+        e.via = via;
+        e
     }
 
     fn size(&self) -> usize {

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::evaluate::{Outcome, Recalled, Scorer};
 use crate::finding::{EvidenceRef, Finding, Report, Score, Scored, Shown};
 use crate::load::Loaded;
+use crate::memo::{Item, Remembered};
 use crate::profile::Profile;
 use crate::render::Render;
 use crate::rule::RuleMeta;
@@ -28,6 +29,45 @@ pub struct Ndjson {
     spans: Vec<Option<Range<usize>>>,
     /// Each rule's finding head, by rule index, escaped once rather than per profile.
     heads: Vec<Option<RuleHead>>,
+    /// Where the profile's remembered answers put their evidence.
+    written: Written,
+}
+
+/// Where each remembered answer written for the profile at hand put each piece of its
+/// evidence. A composite shows its components' evidence again, each piece with a `via`
+/// added: about a quarter of a line's bytes on the shipped rules. Copied from where the
+/// component's finding put it, it is not looked up in the profile (value and citation)
+/// and escaped a second time.
+#[derive(Debug, Default, Clone)]
+struct Written {
+    /// Per answer: its address (compared, never followed: the memory holds the answers
+    /// while a profile is scored, and this is cleared before the next), whether its
+    /// finding went to the scratch buffer rather than the line, and its pieces.
+    answers: Vec<(usize, bool, Range<usize>)>,
+    /// Each piece's bytes, `{` to `}`, in its buffer.
+    pieces: Vec<Range<usize>>,
+}
+
+impl Written {
+    fn clear(&mut self) {
+        self.answers.clear();
+        self.pieces.clear();
+    }
+
+    /// Where the `k`-th piece of `of`'s evidence was written, and whether to scratch.
+    fn find(&self, of: &Remembered, k: usize) -> Option<(bool, Range<usize>)> {
+        let at = std::ptr::from_ref(of).addr();
+        let (_, in_scratch, pieces) = self.answers.iter().find(|(a, ..)| *a == at)?;
+        let piece = self.pieces.get(pieces.clone())?.get(k)?;
+        Some((*in_scratch, piece.clone()))
+    }
+}
+
+/// The two buffers a profile's findings go into: the line, and the scratch buffer that a
+/// finding come before its turn waits in.
+struct Buffers<'a> {
+    line: &'a mut Vec<u8>,
+    scratch: &'a mut Vec<u8>,
 }
 
 /// What every finding of one rule starts with: its id and title, then (after the
@@ -89,7 +129,12 @@ impl Render for Ndjson {
         loaded: &Loaded,
         source: &str,
     ) -> Option<Score> {
-        let kept = (&mut self.findings, &mut self.spans, &mut self.heads);
+        let kept = (
+            &mut self.findings,
+            &mut self.spans,
+            &mut self.heads,
+            &mut self.written,
+        );
         let score = score_line(out, kept, scorer, loaded, source);
         out.push(b'\n');
         Some(score)
@@ -109,13 +154,14 @@ impl Render for Ndjson {
 /// waits in `scratch` for its turn.
 fn score_line(
     out: &mut Vec<u8>,
-    (scratch, spans, heads): Kept<'_>,
+    (scratch, spans, heads, written): Kept<'_>,
     scorer: &Scorer,
     loaded: &Loaded,
     source: &str,
 ) -> Score {
     scratch.clear();
     spans.clear();
+    written.clear();
     let rules = scorer.rules().entries.len();
     spans.resize(rules, None);
     heads.resize(rules, None);
@@ -127,17 +173,14 @@ fn score_line(
     let mut next = 0;
     scorer.score_with(loaded, &mut |i, outcome| {
         let now = i == next;
-        let to = if now {
+        if now {
             separate(out, next);
-            &mut *out
-        } else {
-            &mut *scratch
-        };
-        let start = to.len();
+        }
+        let start = if now { out.len() } else { scratch.len() };
         match outcome {
             Outcome::Ran(e) => {
                 score.add(e.finding.weight, e.finding.verdict);
-                finding(to, &e.finding);
+                finding(if now { &mut *out } else { &mut *scratch }, &e.finding);
             }
             Outcome::Recalled(r) => {
                 score.add(r.rule.weight, r.remembered.verdict);
@@ -145,7 +188,11 @@ fn score_line(
                     Some(h) if h.is_for(r.rule) => h,
                     slot => slot.insert(RuleHead::new(r.rule)),
                 };
-                recalled(to, &r, head);
+                let buffers = Buffers {
+                    line: &mut *out,
+                    scratch: &mut *scratch,
+                };
+                recalled((buffers, !now), &r, head, written);
             }
         }
         if !now {
@@ -185,6 +232,7 @@ type Kept<'a> = (
     &'a mut Vec<u8>,
     &'a mut Vec<Option<Range<usize>>>,
     &'a mut Vec<Option<RuleHead>>,
+    &'a mut Written,
 );
 
 /// `report` as compact JSON, exactly as `serde_json::to_vec` writes it.
@@ -270,32 +318,70 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
     });
 }
 
-/// A remembered answer, as [`Recalled::finding`] would be written; `rule_head` is its
-/// rule's.
-fn recalled(out: &mut Vec<u8>, r: &Recalled<'_>, rule_head: &RuleHead) {
+/// A remembered answer, as [`Recalled::finding`] would be written, into the scratch
+/// buffer or the line; `rule_head` is its rule's. Where each piece of its evidence went
+/// is added to `written`.
+fn recalled(
+    (buffers, into_scratch): (Buffers<'_>, bool),
+    r: &Recalled<'_>,
+    rule_head: &RuleHead,
+    written: &mut Written,
+) {
     let Recalled {
         rule: _,
         remembered,
         root,
         components,
     } = r;
+    let Buffers { line, scratch } = buffers;
+    let (to, other) = if into_scratch {
+        (scratch, &*line)
+    } else {
+        (line, &*scratch)
+    };
     let head = |out: &mut Vec<u8>| {
         out.extend_from_slice(&rule_head.open);
         verdict_of(out, remembered.verdict);
         out.extend_from_slice(&rule_head.middle);
         out.extend_from_slice(remembered.reason_json().as_bytes());
     };
-    finding_of(out, head, &remembered.output, |out| {
+    let first_piece = written.pieces.len();
+    finding_of(to, head, &remembered.output, |out| {
         out.push(b'[');
         let mut first = true;
-        remembered.each_evidence(root, components, |e| {
+        remembered.each_item(root, components, |item| {
             if !std::mem::take(&mut first) {
                 out.push(b',');
             }
-            evidence(out, e);
+            let start = out.len();
+            match item {
+                Item::Shown(e) => evidence(out, e),
+                Item::Through { of, k, via } => match written.find(of, k) {
+                    // The component's piece has no `via` (it consulted no component):
+                    // all but its closing brace, then the `via`.
+                    Some((in_scratch, piece)) => {
+                        let bytes = piece.start..piece.end - 1;
+                        if in_scratch == into_scratch {
+                            out.extend_from_within(bytes);
+                        } else {
+                            out.extend_from_slice(&other[bytes]);
+                        }
+                        out.extend_from_slice(b",\"via\":");
+                        string(out, via);
+                        out.push(b'}');
+                    }
+                    // Not written for this profile (a component not shown).
+                    None => evidence(out, of.own_item(root, k, Some(via))),
+                },
+            }
+            written.pieces.push(start..out.len());
         });
         out.push(b']');
     });
+    let at = std::ptr::from_ref::<Remembered>(remembered).addr();
+    written
+        .answers
+        .push((at, into_scratch, first_piece..written.pieces.len()));
 }
 
 /// A finding, its fields up to its reason written by `head`, its evidence list by
