@@ -63,8 +63,8 @@ impl Written {
     }
 }
 
-/// The two buffers a profile's findings go into: the line, and the scratch buffer that a
-/// finding come before its turn waits in.
+/// The two buffers a profile's findings go into: the line, and the scratch buffer where a
+/// finding that comes before its turn waits.
 struct Buffers<'a> {
     line: &'a mut Vec<u8>,
     scratch: &'a mut Vec<u8>,
