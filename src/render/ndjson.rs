@@ -370,7 +370,8 @@ fn recalled(
                         string(out, via);
                         out.push(b'}');
                     }
-                    // Not written for this profile (a component not shown).
+                    // Every rule a composite consults is handed on, and so written,
+                    // before it: this only keeps the output right should that change.
                     None => evidence(out, of.own_item(root, k, Some(via))),
                 },
             }
