@@ -326,20 +326,17 @@ pub(crate) fn evidence_at_ref<'a>(
     }
 }
 
-/// Adds what a consulted component rested on to a composite's evidence, during a run:
-/// each path once, marked with the component it came through (unless it already came
-/// through one). A remembered composite's answer is shown by the same rule
-/// (`Remembered::each_item`), which `tests/memo.rs` holds to this one.
+/// Adds what a consulted component rested on to a composite's evidence, during a run,
+/// as [`Rested::through`] shows it: each path once, the first time it comes.
 pub(crate) fn add_component_evidence(
     to: &mut Vec<Evidence>,
     id: &str,
     rested: &Rested<'_>,
     root: &Root<'_>,
 ) {
-    rested.each(root, |mut e| {
-        if !to.iter().any(|x| x.path == e.path) {
-            e.via = e.via.or(Some(id));
-            to.push(e.to_owned());
+    rested.through(id, |path, item| {
+        if !to.iter().any(|x| x.path == path) {
+            to.push(item.resolve(root).to_owned());
         }
     });
 }

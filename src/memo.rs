@@ -55,6 +55,16 @@ pub enum Item<'a> {
     },
 }
 
+impl<'a> Item<'a> {
+    /// The piece itself, read from `root`, the profile, where it is only named.
+    pub fn resolve(self, root: &Root<'a>) -> EvidenceRef<'a> {
+        match self {
+            Item::Shown(e) => e,
+            Item::Through { of, k, via } => of.own_item(root, k, Some(via)),
+        }
+    }
+}
+
 /// What a component's answer rested on.
 #[derive(Debug, Clone)]
 pub enum Rested<'m> {
@@ -88,11 +98,23 @@ impl<'m> Rested<'m> {
         }
     }
 
-    /// Each piece of evidence, borrowed from itself or from `root`, the profile.
-    pub fn each<'a>(&'a self, root: &Root<'a>, mut f: impl FnMut(EvidenceRef<'a>)) {
+    /// Each piece of evidence, with its path, as a composite consulting this component
+    /// through `id` shows it: marked as come `via` that component unless it came through
+    /// one of its own. A remembered answer's pieces are named ([`Item::Through`]), not
+    /// read. The one rule for a composite's evidence, during a run
+    /// (`add_component_evidence`) and when a remembered one is shown
+    /// ([`Remembered::each_item`]); each keeps each path once, the first time it comes.
+    pub fn through<'a>(&'a self, id: &'a str, mut f: impl FnMut(&'a str, Item<'a>)) {
         match self {
-            Rested::Ran(evidence) => evidence.iter().for_each(|e| f(EvidenceRef::from(e))),
-            Rested::Recalled(r) => r.each_evidence(root, &NO_COMPONENTS, f),
+            Rested::Ran(evidence) => evidence.iter().for_each(|e| {
+                let mut e = EvidenceRef::from(e);
+                e.via = e.via.or(Some(id));
+                f(e.path, Item::Shown(e));
+            }),
+            Rested::Recalled(of) => of
+                .own_paths()
+                .enumerate()
+                .for_each(|(k, path)| f(path, Item::Through { of, k, via: id })),
         }
     }
 }
@@ -286,12 +308,7 @@ impl Remembered {
         components: &'a Components<'a>,
         mut f: impl FnMut(EvidenceRef<'a>),
     ) {
-        self.each_item(root, components, |item| {
-            f(match item {
-                Item::Shown(e) => e,
-                Item::Through { of, k, via } => of.own_item(root, k, Some(via)),
-            })
-        });
+        self.each_item(root, components, |item| f(item.resolve(root)));
     }
 
     /// [`Remembered::each_evidence`], with what comes through a remembered component
@@ -311,32 +328,16 @@ impl Remembered {
                 for (p, v) in reads {
                     f(Item::Shown(read_evidence_ref(root, p, v)));
                 }
-                // Each path once, through the first component that rested on it, as
-                // `add_component_evidence` has it during a run.
+                // Each path once, through the first component that rested on it.
                 let mut seen: Vec<&'a str> = Vec::new();
                 for id in consulted {
-                    let Some(Ok((_, rested))) = components.get(id.as_str()) else {
-                        continue;
-                    };
-                    match rested {
-                        Rested::Recalled(of) => {
-                            for (k, path) in of.own_paths().enumerate() {
-                                if !seen.contains(&path) {
-                                    seen.push(path);
-                                    f(Item::Through { of, k, via: id });
-                                }
+                    if let Some(Ok((_, rested))) = components.get(id.as_str()) {
+                        rested.through(id, |path, item| {
+                            if !seen.contains(&path) {
+                                seen.push(path);
+                                f(item);
                             }
-                        }
-                        Rested::Ran(evidence) => {
-                            for e in evidence {
-                                let mut e = EvidenceRef::from(e);
-                                if !seen.contains(&e.path) {
-                                    seen.push(e.path);
-                                    e.via = e.via.or(Some(id));
-                                    f(Item::Shown(e));
-                                }
-                            }
-                        }
+                        });
                     }
                 }
             }

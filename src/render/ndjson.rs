@@ -63,11 +63,12 @@ impl Written {
     }
 }
 
-/// The two buffers a profile's findings go into: the line, and the scratch buffer where a
-/// finding that comes before its turn waits.
+/// The two buffers a profile's findings go into, the line and the scratch buffer where a
+/// finding that comes before its turn waits, and which one this finding goes to.
 struct Buffers<'a> {
     line: &'a mut Vec<u8>,
     scratch: &'a mut Vec<u8>,
+    into_scratch: bool,
 }
 
 /// What every finding of one rule starts with: its id and title, then (after the
@@ -191,8 +192,9 @@ fn score_line(
                 let buffers = Buffers {
                     line: &mut *out,
                     scratch: &mut *scratch,
+                    into_scratch: !now,
                 };
-                recalled((buffers, !now), &r, head, written);
+                recalled(buffers, &r, head, written);
             }
         }
         if !now {
@@ -321,19 +323,18 @@ fn finding(out: &mut Vec<u8>, f: &Finding) {
 /// A remembered answer, as [`Recalled::finding`] would be written, into the scratch
 /// buffer or the line; `rule_head` is its rule's. Where each piece of its evidence went
 /// is added to `written`.
-fn recalled(
-    (buffers, into_scratch): (Buffers<'_>, bool),
-    r: &Recalled<'_>,
-    rule_head: &RuleHead,
-    written: &mut Written,
-) {
+fn recalled(buffers: Buffers<'_>, r: &Recalled<'_>, rule_head: &RuleHead, written: &mut Written) {
     let Recalled {
         rule: _,
         remembered,
         root,
         components,
     } = r;
-    let Buffers { line, scratch } = buffers;
+    let Buffers {
+        line,
+        scratch,
+        into_scratch,
+    } = buffers;
     let (to, other) = if into_scratch {
         (scratch, &*line)
     } else {
