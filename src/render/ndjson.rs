@@ -355,26 +355,28 @@ fn recalled(buffers: Buffers<'_>, r: &Recalled<'_>, rule_head: &RuleHead, writte
                 out.push(b',');
             }
             let start = out.len();
-            match item {
-                Item::Shown(e) => evidence(out, e),
-                Item::Through { of, k, via } => match written.find(of, k) {
-                    // The component's piece has no `via` (it consulted no component):
-                    // all but its closing brace, then the `via`.
-                    Some((in_scratch, piece)) => {
-                        let bytes = piece.start..piece.end - 1;
-                        if in_scratch == into_scratch {
-                            out.extend_from_within(bytes);
-                        } else {
-                            out.extend_from_slice(&other[bytes]);
-                        }
-                        out.extend_from_slice(b",\"via\":");
-                        string(out, via);
-                        out.push(b'}');
+            let copied = match item {
+                Item::Through { of, k, via } => written.find(of, k).map(|at| (at, via)),
+                Item::Shown(_) => None,
+            };
+            match copied {
+                // The component's piece has no `via` (it consulted no component): all
+                // but its closing brace, then the `via`.
+                Some(((in_scratch, piece), via)) => {
+                    let bytes = piece.start..piece.end - 1;
+                    if in_scratch == into_scratch {
+                        out.extend_from_within(bytes);
+                    } else {
+                        out.extend_from_slice(&other[bytes]);
                     }
-                    // Every rule a composite consults is handed on, and so written,
-                    // before it: this only keeps the output right should that change.
-                    None => evidence(out, of.own_item(root, k, Some(via))),
-                },
+                    out.extend_from_slice(b",\"via\":");
+                    string(out, via);
+                    out.push(b'}');
+                }
+                // Read from the profile, as every other format reads it. A piece come
+                // through a component is copied instead whenever that component was
+                // written first, which every rule a composite consults is.
+                None => evidence(out, item.resolve(root)),
             }
             written.pieces.push(start..out.len());
         });
