@@ -47,7 +47,7 @@ pub enum Item<'a> {
     Shown(EvidenceRef<'a>),
     /// The `k`-th piece of the evidence of `of`, a remembered component's answer, come
     /// through component `via`: what `of` shows as its `k`-th, with `via` added
-    /// ([`Remembered::own_item`]).
+    /// ([`Item::resolve`] reads it).
     Through {
         of: &'a Remembered,
         k: usize,
@@ -60,7 +60,7 @@ impl<'a> Item<'a> {
     pub fn resolve(self, root: &Root<'a>) -> EvidenceRef<'a> {
         match self {
             Item::Shown(e) => e,
-            Item::Through { of, k, via } => of.own_item(root, k, Some(via)),
+            Item::Through { of, k, via } => of.own_item(root, k, via),
         }
     }
 }
@@ -361,13 +361,8 @@ impl Remembered {
 
     /// The `k`-th piece of the evidence of an answer that consulted no component, as
     /// [`Remembered::each_evidence`] shows it, marked as come `via` a composite's
-    /// component when it is.
-    pub fn own_item<'a>(
-        &'a self,
-        root: &Root<'a>,
-        k: usize,
-        via: Option<&'a str>,
-    ) -> EvidenceRef<'a> {
+    /// component.
+    fn own_item<'a>(&'a self, root: &Root<'a>, k: usize, via: &'a str) -> EvidenceRef<'a> {
         let mut e = match &self.evidence {
             Shown::Named(paths) => evidence_at_ref(root, &paths[k]),
             Shown::Read { reads, .. } => {
@@ -375,7 +370,7 @@ impl Remembered {
                 read_evidence_ref(root, p, v)
             }
         };
-        e.via = via;
+        e.via = Some(via);
         e
     }
 
