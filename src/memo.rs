@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
@@ -390,88 +391,78 @@ impl Remembered {
     }
 }
 
-/// A node of a trie. Kept small, with what a walk reads first inline and the rest
-/// boxed: every profile walks every rule's trie, and a step not read since the last
-/// profile is a fetch from memory (the wait falls mostly on each trie's first step and
-/// on the answer's box).
-#[derive(Debug)]
+/// A node of a trie, in a few words. Every profile walks every rule's trie, and a step
+/// not read since the last profile is a fetch from memory, so what a walk reads is kept
+/// in flat lists rather than in boxes of its own: the step, holding its first answer's
+/// edge, in [`Trie::steps`]; the answer's key, among all the trie's keys, end to end;
+/// and the question, among the few that all tries share ([`Questions`]).
+#[derive(Debug, Clone, Copy)]
 enum Step {
     /// Not reached by any run yet.
     Open,
     Ask {
-        /// The top-level fields the question reads: `op.fields()`, kept beside the box
-        /// so that a walk that stops here does not fetch the question.
+        /// The top-level fields the question reads, kept here so that a walk that stops
+        /// here does not fetch the question.
         fields: Fields,
-        /// The question's number among all tries' questions of the profile alone (see
-        /// [`Asked`]); `None` for one that is not.
-        asked: Option<u32>,
-        op: Box<Op>,
-        next: Next,
+        /// The question, by its number in [`Questions`].
+        question: u32,
+        /// The first answer this question had, and where it leads.
+        first: Edge,
+        /// The answers it had after the first, if any: one past their place in
+        /// [`Trie::more`].
+        more: Option<NonZeroU32>,
     },
-    Answer(Box<Remembered>),
+    /// A remembered answer, by its place in [`Trie::answers`].
+    Answer(u32),
 }
 
-/// Where each answer to a question leads, by the answer's key. Most questions have had
-/// a handful of answers: those are found by a scan, lengths compared first, which is
-/// cheaper than hashing the key; a question with more is hashed.
+/// One answer to a step's question: its key, by its span in [`Trie::keys`], and the
+/// step it leads to.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    start: u32,
+    len: u32,
+    to: u32,
+}
+
+/// A step's answers after its first. Most questions have had a handful of answers:
+/// those are found by a scan, lengths compared first, which is cheaper than hashing the
+/// key; a question with more is hashed.
 #[derive(Debug)]
-enum Next {
-    Few(Vec<(String, usize)>),
-    // Boxed on purpose: a map with its hasher's keys takes 64 bytes to the list's 24,
-    // and would make every step that much larger.
-    #[allow(clippy::box_collection)]
-    Many(Box<HashMap<String, usize, RandomState>>),
+enum More {
+    Few(Vec<Edge>),
+    Many(HashMap<Box<str>, u32, RandomState>),
 }
 
-impl Next {
+impl More {
     /// Answers kept in a list before they go into a map.
     const FEW: usize = 8;
-
-    fn new(key: String, to: usize) -> Next {
-        Next::Few(vec![(key, to)])
-    }
-
-    fn get(&self, key: &str) -> Option<usize> {
-        match self {
-            Next::Few(few) => few
-                .iter()
-                .find(|(k, _)| crate::keys::eq(k, key))
-                .map(|&(_, to)| to),
-            Next::Many(many) => many.get(key).copied(),
-        }
-    }
-
-    /// Adds a key not yet in.
-    fn insert(&mut self, key: String, to: usize) {
-        match self {
-            Next::Few(few) if few.len() < Next::FEW => few.push((key, to)),
-            Next::Few(few) => {
-                let mut many: HashMap<String, usize, RandomState> = few.drain(..).collect();
-                many.insert(key, to);
-                *self = Next::Many(Box::new(many));
-            }
-            Next::Many(many) => {
-                many.insert(key, to);
-            }
-        }
-    }
 }
 
-/// Every question of the profile alone any trie asks, each numbered once: many rules ask
-/// the same ones (`/family`, `/marital_status`...), and [`Asked`] keeps each answer once.
+/// Every question any trie asks, each numbered once and kept once: many rules ask the
+/// same ones (`/family`, `/marital_status`...), and [`Asked`] keeps each answer of the
+/// profile alone once.
 #[derive(Debug, Default)]
 struct Questions {
+    ops: Vec<Op>,
     numbers: HashMap<Op, u32, RandomState>,
 }
 
 impl Questions {
+    /// `op`'s number, given the first time it is asked; `None` past four billion
+    /// questions, when a run asking a new one is no longer remembered.
     fn number(&mut self, op: &Op) -> Option<u32> {
-        if !op.of_profile() {
-            return None;
+        if let Some(&n) = self.numbers.get(op) {
+            return Some(n);
         }
-        // Past four billion questions, the rest are asked by each rule on its own.
-        let next = u32::try_from(self.numbers.len()).ok()?;
-        Some(*self.numbers.entry(op.clone()).or_insert(next))
+        let n = u32::try_from(self.ops.len()).ok()?;
+        self.ops.push(op.clone());
+        self.numbers.insert(op.clone(), n);
+        Some(n)
+    }
+
+    fn get(&self, number: u32) -> Option<&Op> {
+        self.ops.get(number as usize)
     }
 }
 
@@ -511,16 +502,104 @@ impl Asked {
     }
 }
 
+/// One rule's trie. Its places are `u32`s, which keep a step small; a run that would
+/// take one past `u32::MAX` is not added (the memory budget stops the tries long
+/// before).
 #[derive(Debug)]
 struct Trie {
+    /// The root first.
     steps: Vec<Step>,
+    /// Every answer's key, end to end.
+    keys: String,
+    more: Vec<More>,
+    answers: Vec<Remembered>,
 }
 
 impl Default for Trie {
     fn default() -> Trie {
         Trie {
             steps: vec![Step::Open],
+            keys: String::new(),
+            more: Vec::new(),
+            answers: Vec::new(),
         }
+    }
+}
+
+impl Trie {
+    /// Whether `e` is the answer `key`: lengths first, which need no fetch of the key.
+    #[inline]
+    fn matches(&self, e: Edge, key: &str) -> bool {
+        let start = e.start as usize;
+        e.len as usize == key.len()
+            && self
+                .keys
+                .get(start..start + key.len())
+                .is_some_and(|k| crate::keys::eq(k, key))
+    }
+
+    /// Where answer `key` leads from a step whose answers are `first` and `more`.
+    #[inline]
+    fn lead(&self, first: Edge, more: Option<NonZeroU32>, key: &str) -> Option<usize> {
+        if self.matches(first, key) {
+            return Some(first.to as usize);
+        }
+        let to = match self.more.get(more?.get() as usize - 1)? {
+            More::Few(edges) => edges.iter().find(|e| self.matches(**e, key))?.to,
+            More::Many(map) => *map.get(key)?,
+        };
+        Some(to as usize)
+    }
+
+    /// An edge for `key` to a new open step.
+    fn edge(&mut self, key: &str) -> Option<Edge> {
+        let start = u32::try_from(self.keys.len()).ok()?;
+        let len = u32::try_from(key.len()).ok()?;
+        start.checked_add(len)?;
+        let to = u32::try_from(self.steps.len()).ok()?;
+        self.keys.push_str(key);
+        self.steps.push(Step::Open);
+        Some(Edge { start, len, to })
+    }
+
+    /// Adds `key` to the answers of question step `at`, which lacks it, leading to a new
+    /// open step; where it leads.
+    fn branch(&mut self, at: usize, key: &str) -> Option<usize> {
+        let Step::Ask { more, .. } = self.steps[at] else {
+            return None;
+        };
+        let edge = self.edge(key)?;
+        match more {
+            None => {
+                let place = NonZeroU32::new(u32::try_from(self.more.len() + 1).ok()?)?;
+                self.more.push(More::Few(vec![edge]));
+                if let Step::Ask { more, .. } = &mut self.steps[at] {
+                    *more = Some(place);
+                }
+            }
+            Some(place) => {
+                let Trie { keys, more, .. } = self;
+                let slot = more.get_mut(place.get() as usize - 1)?;
+                match slot {
+                    More::Few(edges) if edges.len() < More::FEW => edges.push(edge),
+                    More::Few(edges) => {
+                        let mut map: HashMap<Box<str>, u32, RandomState> = edges
+                            .iter()
+                            .map(|e| {
+                                let start = e.start as usize;
+                                (keys[start..start + e.len as usize].into(), e.to)
+                            })
+                            .collect();
+                        map.insert(key.into(), edge.to);
+                        *slot = More::Many(map);
+                    }
+                    More::Many(map) => {
+                        map.insert(key.into(), edge.to);
+                    }
+                }
+            }
+        }
+        Some(edge.to as usize)
     }
 }
 
@@ -556,6 +635,55 @@ pub struct Stats {
 struct Tries {
     tries: Vec<Trie>,
     questions: Questions,
+}
+
+impl Tries {
+    /// Adds a run of rule `rule` (see [`Memo::remember`]); `None` where it stopped
+    /// without adding its answer.
+    fn add(&mut self, rule: usize, observed: Observed, answer: Remembered) -> Option<()> {
+        let Tries { tries, questions } = self;
+        let trie = tries.get_mut(rule)?;
+        let mut at = 0;
+        for (op, key) in observed {
+            match trie.steps[at] {
+                Step::Open => {
+                    let question = questions.number(&op)?;
+                    let first = trie.edge(&key)?;
+                    trie.steps[at] = Step::Ask {
+                        fields: op.fields(),
+                        question,
+                        first,
+                        more: None,
+                    };
+                    at = first.to as usize;
+                }
+                Step::Ask {
+                    question,
+                    first,
+                    more,
+                    ..
+                } => {
+                    // A pure rule asks the same question here every time; anything else
+                    // means the run is not what it seemed, and it is not remembered.
+                    if questions.get(question) != Some(&op) {
+                        return None;
+                    }
+                    at = match trie.lead(first, more, &key) {
+                        Some(to) => to,
+                        None => trie.branch(at, &key)?,
+                    };
+                }
+                // Another thread got here first with the same answer.
+                Step::Answer(_) => return None,
+            }
+        }
+        if let Step::Open = trie.steps[at] {
+            let place = u32::try_from(trie.answers.len()).ok()?;
+            trie.answers.push(answer);
+            trie.steps[at] = Step::Answer(place);
+        }
+        Some(())
+    }
 }
 
 /// The tries, held for reading while one profile is scored.
@@ -613,8 +741,9 @@ impl Memo {
         let cost = answer.size()
             + observed
                 .iter()
-                // A step, its slot in the step list (which grows by doubling), its key
-                // in the parent's map and the question's own strings.
+                // A step, its key and a copy of the question's strings, with room for the
+                // lists' growth by doubling and a map's entry: more than the steps take,
+                // since a question is kept once for all tries, so the budget bounds them.
                 .map(|(op, key)| op.size() + key.len() + 192)
                 .sum::<usize>();
         let taken = self
@@ -625,50 +754,9 @@ impl Memo {
         if taken.is_err() {
             return;
         }
-        let Ok(mut tries) = self.tries.write() else {
-            return;
-        };
-        let Tries { tries, questions } = &mut *tries;
-        let Some(trie) = tries.get_mut(rule) else {
-            return;
-        };
-        let mut at = 0;
-        for (op, key) in observed {
-            let fresh = trie.steps.len();
-            match &mut trie.steps[at] {
-                Step::Open => {
-                    let next = Next::new(key, fresh);
-                    let asked = questions.number(&op);
-                    trie.steps[at] = Step::Ask {
-                        fields: op.fields(),
-                        asked,
-                        op: Box::new(op),
-                        next,
-                    };
-                    trie.steps.push(Step::Open);
-                    at = fresh;
-                }
-                Step::Ask { op: here, next, .. } => {
-                    // A pure rule asks the same question here every time; anything else
-                    // means the run is not what it seemed, and it is not remembered.
-                    if **here != op {
-                        return;
-                    }
-                    match next.get(&key) {
-                        Some(n) => at = n,
-                        None => {
-                            next.insert(key, fresh);
-                            trie.steps.push(Step::Open);
-                            at = fresh;
-                        }
-                    }
-                }
-                // Another thread got here first with the same answer.
-                Step::Answer(_) => return,
-            }
-        }
-        if let Step::Open = trie.steps[at] {
-            trie.steps[at] = Step::Answer(Box::new(answer));
+        if let Ok(mut tries) = self.tries.write() {
+            // A run not added is only not remembered.
+            let _ = tries.add(rule, observed, answer);
         }
     }
 }
@@ -685,35 +773,36 @@ impl Reading<'_> {
         components: &Components<'_>,
         asked: &mut Asked,
     ) -> Option<&Remembered> {
-        let trie = self.tries.tries.get(rule)?;
+        let Tries { tries, questions } = &*self.tries;
+        let trie = tries.get(rule)?;
         let mut at = 0;
         let mut own = String::new();
         loop {
-            match &trie.steps[at] {
+            match *trie.steps.get(at)? {
                 Step::Open => return None,
-                Step::Answer(r) => return held.contains(r.needs).then_some(r),
+                Step::Answer(place) => {
+                    let r = trie.answers.get(place as usize)?;
+                    return held.contains(r.needs).then_some(r);
+                }
                 Step::Ask {
                     fields,
-                    op,
-                    asked: number,
-                    next,
+                    question,
+                    first,
+                    more,
                 } => {
-                    if !held.contains(*fields) {
+                    if !held.contains(fields) {
                         return None;
                     }
+                    let op = questions.get(question)?;
                     let ask = |out: &mut String| op.ask(root, components, out);
-                    let key = match *number {
-                        Some(n) => asked.get(n as usize, ask),
-                        None => {
-                            own.clear();
-                            ask(&mut own);
-                            own.as_str()
-                        }
+                    let key = if op.of_profile() {
+                        asked.get(question as usize, ask)
+                    } else {
+                        own.clear();
+                        ask(&mut own);
+                        own.as_str()
                     };
-                    match next.get(key) {
-                        Some(n) => at = n,
-                        None => return None,
-                    }
+                    at = trie.lead(first, more, key)?;
                 }
             }
         }
@@ -751,18 +840,47 @@ mod tests {
 
     #[test]
     fn answers_lead_where_they_were_put_before_and_after_the_list_becomes_a_map() {
-        let mut next = Next::new("a".to_string(), 1);
-        for n in 2..=20 {
+        let mut trie = Trie::default();
+        let first = trie.edge("a").unwrap();
+        trie.steps[0] = Step::Ask {
+            fields: Fields::NONE,
+            question: 0,
+            first,
+            more: None,
+        };
+        let lead = |trie: &Trie, key: &str| {
+            let Step::Ask { first, more, .. } = trie.steps[0] else {
+                panic!("the root asks");
+            };
+            trie.lead(first, more, key)
+        };
+        let mut to = vec![first.to as usize];
+        for n in 2..=20u8 {
             // Keys of one length, so that the list's scan compares their bytes.
-            next.insert(format!("{}", char::from(b'a' + n as u8 - 1)), n);
-            assert_eq!(matches!(next, Next::Few(_)), n <= Next::FEW, "{n}");
-            for m in 1..=n {
-                let key = char::from(b'a' + m as u8 - 1).to_string();
-                assert_eq!(next.get(&key), Some(m), "{key} after {n}");
+            let key = char::from(b'a' + n - 1).to_string();
+            assert_eq!(lead(&trie, &key), None, "{key} before it is added");
+            to.push(trie.branch(0, &key).unwrap());
+            let mapped = matches!(trie.more.first(), Some(More::Many(_)));
+            assert_eq!(mapped, usize::from(n) > More::FEW + 1, "{n}");
+            for (m, to) in (1..=n).zip(&to) {
+                let key = char::from(b'a' + m - 1).to_string();
+                assert_eq!(lead(&trie, &key), Some(*to), "{key} after {n}");
             }
-            assert_eq!(next.get("z"), None);
-            assert_eq!(next.get(""), None);
+            assert_eq!(lead(&trie, "z"), None);
+            assert_eq!(lead(&trie, ""), None);
         }
+        // Each answer leads to a step of its own, open until a run reaches it.
+        let mut distinct = to.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), to.len());
+        assert!(to.iter().all(|&t| matches!(trie.steps[t], Step::Open)));
+    }
+
+    #[test]
+    fn a_step_takes_a_few_words() {
+        // What every profile's walk fetches: the step, its first answer inline.
+        assert!(std::mem::size_of::<Step>() <= 28);
     }
 
     #[test]
