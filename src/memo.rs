@@ -425,6 +425,15 @@ struct Edge {
     to: u32,
 }
 
+impl Edge {
+    /// The key, from its trie's `keys`.
+    #[inline]
+    fn key(self, keys: &str) -> Option<&str> {
+        let start = self.start as usize;
+        keys.get(start..start + self.len as usize)
+    }
+}
+
 /// A step's answers after its first. Most questions have had a handful of answers:
 /// those are found by a scan, lengths compared first, which is cheaper than hashing the
 /// key; a question with more is hashed.
@@ -530,12 +539,7 @@ impl Trie {
     /// Whether `e` is the answer `key`: lengths first, which need no fetch of the key.
     #[inline]
     fn matches(&self, e: Edge, key: &str) -> bool {
-        let start = e.start as usize;
-        e.len as usize == key.len()
-            && self
-                .keys
-                .get(start..start + key.len())
-                .is_some_and(|k| crate::keys::eq(k, key))
+        e.len as usize == key.len() && e.key(&self.keys).is_some_and(|k| crate::keys::eq(k, key))
     }
 
     /// Where answer `key` leads from a step whose answers are `first` and `more`.
@@ -585,10 +589,7 @@ impl Trie {
                     More::Few(edges) => {
                         let mut map: HashMap<Box<str>, u32, RandomState> = edges
                             .iter()
-                            .map(|e| {
-                                let start = e.start as usize;
-                                (keys[start..start + e.len as usize].into(), e.to)
-                            })
+                            .filter_map(|e| Some((e.key(keys)?.into(), e.to)))
                             .collect();
                         map.insert(key.into(), edge.to);
                         *slot = More::Many(map);
