@@ -401,9 +401,6 @@ enum Step {
     /// Not reached by any run yet.
     Open,
     Ask {
-        /// The top-level fields the question reads, kept here so that a walk that stops
-        /// here does not fetch the question.
-        fields: Fields,
         /// The question, by its number in [`Questions`].
         question: u32,
         /// The first answer this question had, and where it leads.
@@ -559,7 +556,6 @@ impl Trie {
     fn edge(&mut self, key: &str) -> Option<Edge> {
         let start = u32::try_from(self.keys.len()).ok()?;
         let len = u32::try_from(key.len()).ok()?;
-        start.checked_add(len)?;
         let to = u32::try_from(self.steps.len()).ok()?;
         self.keys.push_str(key);
         self.steps.push(Step::Open);
@@ -651,7 +647,6 @@ impl Tries {
                     let question = questions.number(&op)?;
                     let first = trie.edge(&key)?;
                     trie.steps[at] = Step::Ask {
-                        fields: op.fields(),
                         question,
                         first,
                         more: None,
@@ -786,15 +781,15 @@ impl Reading<'_> {
                     return held.contains(r.needs).then_some(r);
                 }
                 Step::Ask {
-                    fields,
                     question,
                     first,
                     more,
                 } => {
-                    if !held.contains(fields) {
+                    // The questions are few and shared: fetching one is a cache hit.
+                    let op = questions.get(question)?;
+                    if !held.contains(op.fields()) {
                         return None;
                     }
-                    let op = questions.get(question)?;
                     let ask = |out: &mut String| op.ask(root, components, out);
                     let key = if op.of_profile() {
                         asked.get(question as usize, ask)
@@ -844,7 +839,6 @@ mod tests {
         let mut trie = Trie::default();
         let first = trie.edge("a").unwrap();
         trie.steps[0] = Step::Ask {
-            fields: Fields::NONE,
             question: 0,
             first,
             more: None,
@@ -881,7 +875,7 @@ mod tests {
     #[test]
     fn a_step_takes_a_few_words() {
         // What every profile's walk fetches: the step, its first answer inline.
-        assert!(std::mem::size_of::<Step>() <= 28);
+        assert!(std::mem::size_of::<Step>() <= 24);
     }
 
     #[test]
