@@ -550,3 +550,131 @@ fn plain(out: &mut Vec<u8>, s: &str) {
 fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::memo::{self, Components, Rested};
+    use crate::pointer::Pointer;
+    use crate::view::Root;
+
+    fn rule(id: &str) -> RuleMeta {
+        serde_json::from_value(json!({
+            "id": id,
+            "title": format!("The rule {id}"),
+            "description": "A rule of the test.",
+            "weight": 10,
+            "source": {"ref": "summary", "quote": "a quote"},
+        }))
+        .expect("valid metadata")
+    }
+
+    /// Writes `r` with `written` as it stands: into the line, or into scratch when
+    /// `into_scratch` is set.
+    fn write(
+        (line, scratch): (&mut Vec<u8>, &mut Vec<u8>),
+        into_scratch: bool,
+        r: &Recalled<'_>,
+        written: &mut Written,
+    ) {
+        let buffers = Buffers {
+            line,
+            scratch,
+            into_scratch,
+        };
+        recalled(buffers, r, &RuleHead::new(r.rule), written);
+    }
+
+    /// A remembered composite shows a remembered component's evidence again, with a `via`.
+    /// It is copied from where the component's finding was written, on the line or in
+    /// the scratch buffer; were that finding not written (a scored line always writes a
+    /// component first), it is read from the profile instead. Each way, the bytes are
+    /// those of the finding built and serialised.
+    #[test]
+    fn a_piece_through_a_component_is_copied_or_read_alike() {
+        let tree = json!({
+            "family": [{
+                "relation": "wife",
+                "location": "the \"USSR\"",
+                "source": {"ref": "summary", "quote": "his wife remained"},
+                "certainty": "claimed"
+            }],
+            "name": "A. B."
+        });
+        let root = Root::indexed(&tree);
+        let named = vec![
+            Pointer::new("/family/0".into()),
+            Pointer::new("/name".into()),
+        ];
+        let component = Remembered::new(
+            Verdict::Yes,
+            "she stayed".into(),
+            vec![],
+            memo::Shown::Named(named),
+        );
+        let composite = Remembered::new(
+            Verdict::Yes,
+            "through \"a\"".into(),
+            vec!["a line".into()],
+            memo::Shown::Read {
+                reads: vec![],
+                consulted: vec!["a".into()],
+            },
+        );
+        let (rule_a, rule_b) = (rule("a"), rule("b"));
+        let none = Components::new();
+        let mut components = Components::new();
+        let rested = Rested::recalled(&component).expect("shows its own evidence");
+        components.insert("a", Ok((Verdict::Yes, rested)));
+        let first = Recalled {
+            rule: &rule_a,
+            remembered: &component,
+            root: &root,
+            components: &none,
+        };
+        let then = Recalled {
+            rule: &rule_b,
+            remembered: &composite,
+            root: &root,
+            components: &components,
+        };
+        let expected = String::from_utf8(serde_json::to_vec(&then.finding()).unwrap()).unwrap();
+        assert!(expected.contains(r#""via":"a""#), "{expected}");
+
+        // The component not written: each piece read from the profile.
+        let (mut line, mut scratch) = (Vec::new(), Vec::new());
+        let mut written = Written::default();
+        write((&mut line, &mut scratch), false, &then, &mut written);
+        assert_eq!(String::from_utf8_lossy(&line), expected);
+        assert!(scratch.is_empty());
+
+        // Written first, on the line or in scratch: each piece copied from there. The
+        // component's bytes are marked after it is written, so that a copy shows.
+        for component_in_scratch in [false, true] {
+            let (mut line, mut scratch) = (Vec::new(), Vec::new());
+            let mut written = Written::default();
+            write(
+                (&mut line, &mut scratch),
+                component_in_scratch,
+                &first,
+                &mut written,
+            );
+            let mark = |b: &mut Vec<u8>| {
+                let text = String::from_utf8(std::mem::take(b)).unwrap();
+                assert!(text.contains("wife"), "{text}");
+                *b = text.replace("wife", "WIFE").into_bytes();
+            };
+            mark(if component_in_scratch {
+                &mut scratch
+            } else {
+                &mut line
+            });
+            let start = line.len();
+            write((&mut line, &mut scratch), false, &then, &mut written);
+            let got = String::from_utf8_lossy(&line[start..]).into_owned();
+            assert_eq!(got, expected.replace("wife", "WIFE"));
+        }
+    }
+}
