@@ -515,7 +515,7 @@ impl Asked {
 struct Trie {
     /// The root first.
     steps: Vec<Step>,
-    /// Every answer's key, end to end.
+    /// The answers' keys, end to end, but for those a step's map holds ([`More::Many`]).
     keys: String,
     more: Vec<More>,
     answers: Vec<Remembered>,
@@ -552,13 +552,19 @@ impl Trie {
         Some(to as usize)
     }
 
-    /// An edge for `key` to a new open step.
+    /// A new open step; its place.
+    fn open(&mut self) -> Option<u32> {
+        let to = u32::try_from(self.steps.len()).ok()?;
+        self.steps.push(Step::Open);
+        Some(to)
+    }
+
+    /// An edge for `key` to a new open step, the key put with the others.
     fn edge(&mut self, key: &str) -> Option<Edge> {
         let start = u32::try_from(self.keys.len()).ok()?;
         let len = u32::try_from(key.len()).ok()?;
-        let to = u32::try_from(self.steps.len()).ok()?;
+        let to = self.open()?;
         self.keys.push_str(key);
-        self.steps.push(Step::Open);
         Some(Edge { start, len, to })
     }
 
@@ -568,35 +574,38 @@ impl Trie {
         let Step::Ask { more, .. } = self.steps[at] else {
             return None;
         };
-        let edge = self.edge(key)?;
-        match more {
-            None => {
-                let place = NonZeroU32::new(u32::try_from(self.more.len() + 1).ok()?)?;
-                self.more.push(More::Few(vec![edge]));
-                if let Step::Ask { more, .. } = &mut self.steps[at] {
-                    *more = Some(place);
-                }
+        let Some(place) = more else {
+            let place = NonZeroU32::new(u32::try_from(self.more.len() + 1).ok()?)?;
+            let edge = self.edge(key)?;
+            self.more.push(More::Few(vec![edge]));
+            if let Step::Ask { more, .. } = &mut self.steps[at] {
+                *more = Some(place);
             }
-            Some(place) => {
-                let Trie { keys, more, .. } = self;
-                let slot = more.get_mut(place.get() as usize - 1)?;
-                match slot {
-                    More::Few(edges) if edges.len() < More::FEW => edges.push(edge),
-                    More::Few(edges) => {
-                        let mut map: HashMap<Box<str>, u32, RandomState> = edges
-                            .iter()
-                            .filter_map(|e| Some((e.key(keys)?.into(), e.to)))
-                            .collect();
-                        map.insert(key.into(), edge.to);
-                        *slot = More::Many(map);
-                    }
-                    More::Many(map) => {
-                        map.insert(key.into(), edge.to);
-                    }
-                }
+            return Some(edge.to as usize);
+        };
+        let slot = place.get() as usize - 1;
+        if matches!(self.more.get(slot)?, More::Few(edges) if edges.len() < More::FEW) {
+            let edge = self.edge(key)?;
+            if let Some(More::Few(edges)) = self.more.get_mut(slot) {
+                edges.push(edge);
             }
+            return Some(edge.to as usize);
         }
-        Some(edge.to as usize)
+        // Past the list, a key is kept by the map alone, not in `keys` as well.
+        let to = self.open()?;
+        let Trie { keys, more, .. } = self;
+        let answers = more.get_mut(slot)?;
+        if let More::Few(edges) = answers {
+            let map = edges
+                .iter()
+                .filter_map(|e| Some((e.key(keys)?.into(), e.to)))
+                .collect();
+            *answers = More::Many(map);
+        }
+        if let More::Many(map) = answers {
+            map.insert(key.into(), to);
+        }
+        Some(to as usize)
     }
 }
 
@@ -657,7 +666,6 @@ impl Tries {
                     question,
                     first,
                     more,
-                    ..
                 } => {
                     // A pure rule asks the same question here every time; anything else
                     // means the run is not what it seemed, and it is not remembered.
@@ -870,6 +878,8 @@ mod tests {
         distinct.dedup();
         assert_eq!(distinct.len(), to.len());
         assert!(to.iter().all(|&t| matches!(trie.steps[t], Step::Open)));
+        // The first answer's key and the list's are kept end to end; the map's only in it.
+        assert_eq!(trie.keys, "abcdefghi");
     }
 
     #[test]
